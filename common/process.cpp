@@ -146,10 +146,11 @@ struct PreparedExec {
   ::close_range(next, ~0U, CLOSE_RANGE_CLOEXEC);
 
   if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ChildFail(report_fd, errno);
+  const char* program = options.path.empty() ? prep.argv[0] : options.path.c_str();
   if (prep.envp.empty()) {
-    ::execvp(prep.argv[0], prep.argv.data());
+    ::execvp(program, prep.argv.data());
   } else {
-    ::execvpe(prep.argv[0], prep.argv.data(), prep.envp.data());
+    ::execvpe(program, prep.argv.data(), prep.envp.data());
   }
   ChildFail(report_fd, errno);
 }
@@ -188,7 +189,8 @@ absl::StatusOr<ChildProcess> Spawn(const SpawnOptions& options) {
   } while (n < 0 && errno == EINTR);
   if (n == sizeof child_errno) {
     (void)child.Wait();
-    return ErrnoError(child_errno, absl::StrCat("exec ", options.argv[0]));
+    return ErrnoError(child_errno,
+                      absl::StrCat("exec ", options.path.empty() ? options.argv[0] : options.path));
   }
   return child;
 }

@@ -15,6 +15,7 @@ namespace berth {
 
 struct SpawnOptions {
   std::vector<std::string> argv;                // argv[0] is looked up on PATH unless it has a '/'
+  std::string path;                             // if set, executed instead of looking up argv[0]
   std::optional<std::vector<std::string>> env;  // nullopt: inherit ours
   std::string cwd;                              // empty: ours
   // Descriptors the child gets: child fd -> our fd. 0, 1 and 2 are inherited

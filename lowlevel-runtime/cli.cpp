@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/build_info.h"
 #include "common/log.h"
+#include "lowlevel-runtime/commands.h"
+#include "lowlevel-runtime/sealed_exe.h"
 
 namespace berth::oci {
 namespace {
@@ -17,27 +19,125 @@ std::string LibseccompVersion() {
   return absl::StrCat(v->major, ".", v->minor, ".", v->micro);
 }
 
+// Errors are logged as runc logs them (logrus text, or JSON with --log-format
+// json, to --log or stderr): containerd's runc shim reads them from there.
+int Fail(const absl::Status& status) {
+  Log(LogLevel::kError, status.message());
+  return 1;
+}
+
+void AddCreateFlags(CLI::App* cmd, CreateOptions& o) {
+  cmd->add_option("-b,--bundle", o.bundle, "path to the root of the bundle directory");
+  cmd->add_option("--pid-file", o.pid_file, "file to write the process id to");
+  cmd->add_option("--console-socket", o.console_socket,
+                  "unix socket that receives the pty master (with process.terminal)");
+  cmd->add_flag("--no-pivot", o.no_pivot, "do not use pivot_root (MS_MOVE + chroot instead)");
+  cmd->add_flag("--no-new-keyring", o.no_new_keyring,
+                "do not create a new session keyring for the container");
+  cmd->add_option("--preserve-fds", o.preserve_fds,
+                  "pass N additional file descriptors to the container (3 to 3+N-1)");
+  cmd->add_option("container-id", o.id, "container id")->required();
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
   CLI::App app{"berth-oci: an OCI runtime, runc-compatible", "berth-oci"};
-  std::string root = "/run/berth-oci";
+  app.require_subcommand(1);
+  GlobalOptions global;
   std::string log_path;
   std::string log_format = "text";
   bool debug = false;
-  bool systemd_cgroup = false;
   app.set_version_flag("-v,--version", [] {
     return VersionText("berth-oci", {{"spec", "1.1.0"}, {"libseccomp", LibseccompVersion()}});
   });
-  app.add_option("--root", root, "root directory for storage of container state")
+  app.add_option("--root", global.root, "root directory for storage of container state")
       ->capture_default_str();
   app.add_option("--log", log_path, "log file (default: stderr)");
   app.add_option("--log-format", log_format, "log format: text or json")->capture_default_str();
   app.add_flag("--debug", debug, "enable debug logging");
-  app.add_flag("--systemd-cgroup", systemd_cgroup, "use systemd for cgroups (not yet: cgroupfs)");
-  CLI11_PARSE(app, argc, argv);
-  std::cout << app.help();
-  return 0;
+  app.add_flag("--systemd-cgroup", global.systemd_cgroup,
+               "use systemd for cgroups (accepted; cgroupfs is used)");
+
+  CreateOptions create;
+  CLI::App* create_cmd = app.add_subcommand("create", "create a container");
+  AddCreateFlags(create_cmd, create);
+
+  CreateOptions run;
+  bool detach = false;
+  CLI::App* run_cmd = app.add_subcommand("run", "create and run a container");
+  AddCreateFlags(run_cmd, run);
+  run_cmd->add_flag("-d,--detach", detach, "detach from the container's process");
+
+  std::string id;
+  CLI::App* start_cmd = app.add_subcommand("start", "start a created container");
+  start_cmd->add_option("container-id", id, "container id")->required();
+
+  CLI::App* state_cmd = app.add_subcommand("state", "output the state of a container");
+  state_cmd->add_option("container-id", id, "container id")->required();
+
+  bool kill_all = false;
+  std::string signal = "SIGTERM";
+  CLI::App* kill_cmd = app.add_subcommand("kill", "send a signal to the container's init");
+  kill_cmd->add_flag("-a,--all", kill_all, "send the signal to every process of the container");
+  kill_cmd->add_option("container-id", id, "container id")->required();
+  kill_cmd->add_option("signal", signal, "signal name or number")->capture_default_str();
+
+  bool force = false;
+  CLI::App* delete_cmd = app.add_subcommand("delete", "delete a container");
+  delete_cmd->add_flag("-f,--force", force, "kill the container first if it is running");
+  delete_cmd->add_option("container-id", id, "container id")->required();
+
+  std::string format = "table";
+  bool quiet = false;
+  CLI::App* list_cmd = app.add_subcommand("list", "list containers");
+  list_cmd->alias("ps");
+  list_cmd->add_option("-f,--format", format, "table or json")->capture_default_str();
+  list_cmd->add_flag("-q,--quiet", quiet, "display only container ids");
+
+  std::string spec_bundle = ".";
+  bool rootless = false;
+  CLI::App* spec_cmd = app.add_subcommand("spec", "create a new specification file");
+  spec_cmd->add_option("-b,--bundle", spec_bundle, "path to the root of the bundle directory");
+  spec_cmd->add_flag("--rootless", rootless, "generate a configuration for a rootless container");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  auto level = debug ? LogLevel::kDebug : LogLevel::kWarn;
+  auto fmt = ParseLogFormat(log_format);
+  if (!fmt.ok()) return Fail(fmt.status());
+  if (absl::Status st = ConfigureLogging({.level = level, .format = *fmt, .path = log_path});
+      !st.ok()) {
+    std::cerr << "berth-oci: " << st.message() << "\n";
+    return 1;
+  }
+  if (global.systemd_cgroup) {
+    LogWarn("--systemd-cgroup: systemd cgroup management is not supported yet; using cgroupfs");
+  }
+
+  if (create_cmd->parsed() || run_cmd->parsed()) {
+    if (absl::Status st = EnsureSealedExecutable(argv); !st.ok()) return Fail(st);
+  }
+  if (create_cmd->parsed()) {
+    auto pid = Create(global, create);
+    return pid.ok() ? 0 : Fail(pid.status());
+  }
+  if (run_cmd->parsed()) {
+    auto code = Run(global, run, detach);
+    return code.ok() ? *code : Fail(code.status());
+  }
+  absl::Status st;
+  if (start_cmd->parsed()) st = Start(global, id);
+  if (state_cmd->parsed()) st = State(global, id);
+  if (kill_cmd->parsed()) st = Kill(global, id, signal, kill_all);
+  if (delete_cmd->parsed()) st = Delete(global, id, force);
+  if (list_cmd->parsed()) st = List(global, format, quiet);
+  if (spec_cmd->parsed()) st = WriteSpec(spec_bundle, rootless);
+  return st.ok() ? 0 : Fail(st);
 }
 
 }  // namespace berth::oci

@@ -1,0 +1,98 @@
+#include <unistd.h>
+
+#include "common/oci/runtime_spec.h"
+
+namespace berth::oci {
+
+// runc's `spec` template: a terminal shell with the three default capabilities,
+// the standard mounts, masked and read-only paths, and new namespaces.
+Json DefaultSpecJson(bool rootless) {
+  const Json caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  Json spec = {
+      {"ociVersion", "1.0.2-dev"},
+      {"process",
+       {{"terminal", true},
+        {"user", {{"uid", 0}, {"gid", 0}}},
+        {"args", {"sh"}},
+        {"env",
+         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
+        {"cwd", "/"},
+        {"capabilities",
+         {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
+        {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
+        {"noNewPrivileges", true}}},
+      {"root", {{"path", "rootfs"}, {"readonly", true}}},
+      {"hostname", "berth"},
+      {"mounts",
+       {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+        {{"destination", "/dev"},
+         {"type", "tmpfs"},
+         {"source", "tmpfs"},
+         {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+        {{"destination", "/dev/pts"},
+         {"type", "devpts"},
+         {"source", "devpts"},
+         {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}}},
+        {{"destination", "/dev/shm"},
+         {"type", "tmpfs"},
+         {"source", "shm"},
+         {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+        {{"destination", "/dev/mqueue"},
+         {"type", "mqueue"},
+         {"source", "mqueue"},
+         {"options", {"nosuid", "noexec", "nodev"}}},
+        {{"destination", "/sys"},
+         {"type", "sysfs"},
+         {"source", "sysfs"},
+         {"options", {"nosuid", "noexec", "nodev", "ro"}}},
+        {{"destination", "/sys/fs/cgroup"},
+         {"type", "cgroup"},
+         {"source", "cgroup"},
+         {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}}}},
+      {"linux",
+       {{"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
+        {"namespaces",
+         {{{"type", "pid"}},
+          {{"type", "network"}},
+          {{"type", "ipc"}},
+          {{"type", "uts"}},
+          {{"type", "mount"}},
+          {{"type", "cgroup"}}}},
+        {"maskedPaths",
+         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+          "/proc/scsi"}},
+        {"readonlyPaths",
+         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+  if (rootless) {
+    // As `runc spec --rootless`: a user namespace mapping our ids to root, no
+    // cgroup device rules, /sys bound from the host, devpts without gid=5.
+    Json& linux = spec["linux"];
+    linux.erase("resources");
+    linux["namespaces"] = Json::array({{{"type", "pid"}},
+                                       {{"type", "ipc"}},
+                                       {{"type", "uts"}},
+                                       {{"type", "mount"}},
+                                       {{"type", "cgroup"}},
+                                       {{"type", "user"}}});
+    linux["uidMappings"] = {{{"containerID", 0}, {"hostID", ::geteuid()}, {"size", 1}}};
+    linux["gidMappings"] = {{{"containerID", 0}, {"hostID", ::getegid()}, {"size", 1}}};
+    for (Json& mount : spec["mounts"]) {
+      if (mount["destination"] == "/dev/pts") {
+        mount["options"] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
+      } else if (mount["destination"] == "/sys") {
+        mount = {{"destination", "/sys"},
+                 {"type", "none"},
+                 {"source", "/sys"},
+                 {"options", {"rbind", "nosuid", "noexec", "nodev", "ro"}}};
+      }
+    }
+    spec["mounts"].erase(
+        std::remove_if(spec["mounts"].begin(), spec["mounts"].end(),
+                       [](const Json& m) { return m["destination"] == "/sys/fs/cgroup"; }),
+        spec["mounts"].end());
+  }
+  return spec;
+}
+
+}  // namespace berth::oci

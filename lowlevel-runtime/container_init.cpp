@@ -1,0 +1,188 @@
+#include "lowlevel-runtime/container_init.h"
+
+#include <linux/close_range.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "lowlevel-runtime/console.h"
+#include "lowlevel-runtime/container_state.h"
+#include "lowlevel-runtime/hooks.h"
+#include "lowlevel-runtime/process_setup.h"
+#include "lowlevel-runtime/security/capabilities.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+namespace berth::oci {
+namespace {
+
+// The state JSON hooks that run inside the container receive.
+Json HookState(const InitContext& ctx, absl::string_view status) {
+  return {{"ociVersion", ctx.spec->oci_version},
+          {"id", ctx.id},
+          {"status", std::string(status)},
+          {"pid", ::getpid()},
+          {"bundle", ctx.bundle},
+          {"annotations", ctx.spec->annotations}};
+}
+
+absl::Status SetUpContainer(InitContext& ctx, std::string* executable) {
+  const Spec& spec = *ctx.spec;
+  const Process& process = *spec.process;
+  BERTH_RETURN_IF_ERROR(ctx.sync->Expect(SyncMessage::kGo));
+
+  BERTH_RETURN_IF_ERROR(JoinNamespaces(*ctx.namespaces, /*skip_pid=*/true));
+  // Unshared only now that the parent has put us in the container's cgroup, so
+  // the namespace's root is that cgroup.
+  if (ctx.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) {
+    return LastErrnoError("unshare the cgroup namespace");
+  }
+  if (ctx.namespaces->new_time && ::unshare(CLONE_NEWTIME) != 0) {
+    return LastErrnoError("unshare the time namespace");
+  }
+
+  UniqueFd console;
+  if (process.terminal) {
+    if (ctx.console_socket.empty()) {
+      return absl::InvalidArgumentError(
+          "process.terminal is true but no --console-socket was given");
+    }
+    BERTH_ASSIGN_OR_RETURN(console, ConnectConsoleSocket(ctx.console_socket));
+  }
+
+  if (ctx.namespaces->has_mount_ns) BERTH_RETURN_IF_ERROR(PrepareRootfs(spec, ctx.rootfs));
+  if (ctx.namespaces->has_uts_ns) {
+    if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
+      return LastErrnoError("sethostname");
+    }
+    if (!spec.domainname.empty() &&
+        ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0) {
+      return LastErrnoError("setdomainname");
+    }
+  } else if (!spec.hostname.empty()) {
+    return absl::InvalidArgumentError("hostname: requires a new uts namespace");
+  }
+
+  if (ctx.hooks_handshake) {
+    BERTH_RETURN_IF_ERROR(ctx.sync->Send(SyncMessage::kRunHooks));
+    BERTH_RETURN_IF_ERROR(ctx.sync->Expect(SyncMessage::kHooksDone));
+    BERTH_RETURN_IF_ERROR(
+        RunHooks(spec.hooks.create_container, HookState(ctx, "created"), "createContainer"));
+  }
+
+  if (ctx.namespaces->has_mount_ns) {
+    BERTH_RETURN_IF_ERROR(EnterRootfs(ctx.rootfs));
+    BERTH_RETURN_IF_ERROR(FinalizeRootfs(spec));
+  } else {
+    BERTH_RETURN_IF_ERROR(ChrootOnly(ctx.rootfs));
+  }
+
+  if (::setsid() < 0) return LastErrnoError("setsid");
+  if (console) {
+    BERTH_RETURN_IF_ERROR(SetupConsole(console.Get(), process.console_size));
+    console.Reset();
+  }
+
+  // The cwd is resolved after the root changed, so it cannot name a host path;
+  // getcwd confirms it is reachable from the new root (CVE-2024-21626).
+  if (::chdir(process.cwd.c_str()) != 0) {
+    return LastErrnoError(absl::StrCat("chdir to process.cwd ", process.cwd));
+  }
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr || cwd[0] != '/') {
+    return absl::PermissionDeniedError(
+        absl::StrCat("process.cwd ", process.cwd, " is outside the container root"));
+  }
+
+  BERTH_ASSIGN_OR_RETURN(*executable, FindExecutable(process.args[0], process.env));
+
+  BERTH_RETURN_IF_ERROR(ApplyRlimits(process.rlimits));
+  if (process.oom_score_adj) BERTH_RETURN_IF_ERROR(SetOomScoreAdj(*process.oom_score_adj));
+  if (!ctx.no_new_keyring) {
+    std::string name = absl::StrCat("_ses.", ctx.id);
+    // A private session keyring; kernels or sandboxes without keyrings are fine.
+    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS &&
+        errno != EACCES && errno != EPERM) {
+      return LastErrnoError("join a session keyring");
+    }
+  }
+
+  // Nothing of the runtime reaches the container: every descriptor above stdio
+  // and the preserved ones is closed on exec.
+  ::close_range(3 + static_cast<unsigned>(ctx.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);
+
+  bool seccomp_late = process.no_new_privileges;
+  if (ctx.seccomp->has_value() && !seccomp_late) {
+    // Without no_new_privs loading needs CAP_SYS_ADMIN, which goes below.
+    BERTH_RETURN_IF_ERROR((*ctx.seccomp)->Load());
+  }
+  if (process.capabilities) BERTH_RETURN_IF_ERROR(ApplyBoundingSet(*process.capabilities));
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return LastErrnoError("prctl(PR_SET_KEEPCAPS)");
+  // In a user namespace where setgroups is denied, leave groups alone.
+  BERTH_RETURN_IF_ERROR(SwitchUser(process.user, /*setgroups_allowed=*/true));
+  if (process.user.umask) ::umask(static_cast<mode_t>(*process.user.umask));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return LastErrnoError("prctl(PR_SET_KEEPCAPS)");
+  // Without process.capabilities the capabilities are left as they are, as runc does.
+  if (process.capabilities) BERTH_RETURN_IF_ERROR(ApplyCapabilities(*process.capabilities));
+  if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return LastErrnoError("prctl(PR_SET_NO_NEW_PRIVS)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RunContainerInit(InitContext& ctx) {
+  std::string executable;
+  absl::Status st = SetUpContainer(ctx, &executable);
+  if (!st.ok()) {
+    ctx.sync->SendError(st);
+    ::_exit(1);
+  }
+  if (!ctx.sync->Send(SyncMessage::kReady).ok()) ::_exit(1);
+  ctx.sync->Close();
+
+  // Wait for `start`.
+  char byte;
+  ssize_t n;
+  do {
+    n = ::read(ctx.exec_fifo_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(1);
+  ::close(ctx.exec_fifo_fd);
+
+  const Process& process = *ctx.spec->process;
+  st = RunHooks(ctx.spec->hooks.start_container, HookState(ctx, "running"), "startContainer");
+  if (st.ok() && ctx.seccomp->has_value() && process.no_new_privileges) {
+    st = (*ctx.seccomp)->Load();
+  }
+  if (st.ok()) {
+    std::vector<char*> argv;
+    for (const std::string& a : process.args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (const std::string& e : process.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::execve(executable.c_str(), argv.data(), envp.data());
+    st = LastErrnoError(absl::StrCat("exec ", executable));
+  }
+  std::string line = absl::StrCat("berth-oci: ", st.message(), "\n");
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+  ::_exit(127);
+}
+
+}  // namespace berth::oci

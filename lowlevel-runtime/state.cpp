@@ -1,17 +1,34 @@
 // `state ID` and `list`.
 #include <fmt/format.h>
-#include <pwd.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <iostream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/json.h"
 #include "common/status.h"
 #include "lowlevel-runtime/commands.h"
 #include "lowlevel-runtime/container_state.h"
 
 namespace berth::oci {
+namespace {
+
+// The name of uid from /etc/passwd, or the number: berth-oci is linked
+// statically, where getpwuid would need glibc's NSS modules at run time.
+std::string UserName(uid_t uid) {
+  std::ifstream passwd("/etc/passwd");
+  std::string line;
+  while (std::getline(passwd, line)) {
+    std::vector<std::string> fields = absl::StrSplit(line, ':');
+    if (fields.size() > 2 && fields[2] == std::to_string(uid)) return fields[0];
+  }
+  return std::to_string(uid);
+}
+
+}  // namespace
 
 absl::Status State(const GlobalOptions& global, const std::string& id) {
   BERTH_ASSIGN_OR_RETURN(ContainerState state, LoadState(global.root, id));
@@ -36,10 +53,8 @@ absl::Status List(const GlobalOptions& global, const std::string& format, bool q
     if (!state.ok()) continue;  // removed meanwhile
     Status status = CurrentStatus(global.root, *state);
     struct stat st;
-    std::string owner = "root";
-    if (::stat(StateDir(global.root, id).c_str(), &st) == 0) {
-      if (struct passwd* pw = ::getpwuid(st.st_uid)) owner = pw->pw_name;
-    }
+    std::string owner;
+    if (::stat(StateDir(global.root, id).c_str(), &st) == 0) owner = UserName(st.st_uid);
     Json j = StateJson(*state, status);
     j["owner"] = owner;
     all.push_back(j);

@@ -131,7 +131,9 @@ absl::Status MountCgroups(int rootfs_fd, const Mount& m, const MountOptions& opt
     BERTH_RETURN_IF_ERROR(DoMount(absl::StrCat("/sys/fs/cgroup", OwnCgroupPath({.v2 = true})),
                                   where, nullptr, MS_BIND | MS_REC, "",
                                   absl::StrCat("bind cgroup2 on ", m.destination)));
-    return RemountBind(where, flags, absl::StrCat("remount ", m.destination));
+    // Reopen: the old descriptor names the directory under the new mount.
+    BERTH_ASSIGN_OR_RETURN(target, OpenInRoot(rootfs_fd, m.destination, O_PATH));
+    return RemountBind(ProcFdPath(target.Get()), flags, absl::StrCat("remount ", m.destination));
   }
   BERTH_RETURN_IF_ERROR(DoMount("tmpfs", where, "tmpfs", flags & ~MS_RDONLY, "mode=755",
                                 absl::StrCat("mount tmpfs on ", m.destination)));
@@ -146,7 +148,9 @@ absl::Status MountCgroups(int rootfs_fd, const Mount& m, const MountOptions& opt
     } else {
       BERTH_RETURN_IF_ERROR(DoMount(absl::StrCat(h.mountpoint, OwnCgroupPath(h)), subpath, nullptr,
                                     MS_BIND | MS_REC, "", absl::StrCat("bind cgroup on ", dest)));
-      BERTH_RETURN_IF_ERROR(RemountBind(subpath, flags, absl::StrCat("remount ", dest)));
+      BERTH_ASSIGN_OR_RETURN(sub, OpenInRoot(rootfs_fd, dest, O_PATH));
+      BERTH_RETURN_IF_ERROR(
+          RemountBind(ProcFdPath(sub.Get()), flags, absl::StrCat("remount ", dest)));
     }
   }
   if (flags & MS_RDONLY) {

@@ -37,7 +37,7 @@ absl::StatusOr<int> ParseSignal(const std::string& signal) {
     int offset = 0;
     std::string rest = name.substr(5);
     if (rest.empty() || absl::SimpleAtoi(rest, &offset)) {
-      int sig = name[3] == 'M' && name[4] == 'I' ? SIGRTMIN + offset : SIGRTMAX + offset;
+      int sig = name.rfind("RTMIN", 0) == 0 ? SIGRTMIN + offset : SIGRTMAX + offset;
       if (sig >= SIGRTMIN && sig <= SIGRTMAX) return sig;
     }
   }

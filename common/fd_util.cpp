@@ -69,7 +69,8 @@ absl::Status WriteStringToFile(const std::string& path, absl::string_view data, 
   return Annotate(WriteAll(fd.Get(), data), path);
 }
 
-absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, mode_t mode) {
+absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, mode_t mode,
+                             Durability durability) {
   std::string tmp = absl::StrCat(path, ".tmp-XXXXXX");
   int raw = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (raw < 0) return LastErrnoError(absl::StrCat("create temporary file for ", path));
@@ -80,7 +81,9 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, mo
   };
   if (::fchmod(fd.Get(), mode) != 0) return fail(LastErrnoError(absl::StrCat("chmod ", tmp)));
   if (auto st = WriteAll(fd.Get(), data); !st.ok()) return fail(Annotate(st, tmp));
-  if (::fsync(fd.Get()) != 0) return fail(LastErrnoError(absl::StrCat("fsync ", tmp)));
+  if (durability == Durability::kFsync && ::fsync(fd.Get()) != 0) {
+    return fail(LastErrnoError(absl::StrCat("fsync ", tmp)));
+  }
   fd.Reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return fail(LastErrnoError(absl::StrCat("rename ", tmp, " to ", path)));

@@ -27,7 +27,13 @@ absl::StatusOr<std::string> ReadAll(int fd);
 // Whole-file helpers.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 absl::Status WriteStringToFile(const std::string& path, absl::string_view data, mode_t mode = 0644);
-// Writes to path.tmp-XXXX, fsyncs, renames over path: readers see old or new, never half.
-absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, mode_t mode = 0644);
+enum class Durability {
+  kFsync,    // fsync before the rename: survives a power loss (stores on disk)
+  kNoFsync,  // rename only: survives a killed process (state on tmpfs, e.g. /run)
+};
+
+// Writes to path.tmp-XXXX, then renames over path: readers see old or new, never half.
+absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, mode_t mode = 0644,
+                             Durability durability = Durability::kFsync);
 
 }  // namespace berth

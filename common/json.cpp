@@ -23,8 +23,9 @@ absl::StatusOr<Json> ReadJsonFile(const std::string& path) {
   return ParseJson(text, path);
 }
 
-absl::Status WriteJsonFileAtomic(const std::string& path, const Json& value, mode_t mode) {
-  return WriteFileAtomic(path, DumpJson(value), mode);
+absl::Status WriteJsonFileAtomic(const std::string& path, const Json& value, mode_t mode,
+                                 Durability durability) {
+  return WriteFileAtomic(path, DumpJson(value), mode, durability);
 }
 
 std::string DumpJson(const Json& value, int indent) {

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/fd_util.h"
 
 namespace berth {
 
@@ -20,7 +21,8 @@ using Json = nlohmann::json;
 absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what);
 absl::StatusOr<Json> ReadJsonFile(const std::string& path);
 // Compact JSON, written atomically (temp file, fsync, rename).
-absl::Status WriteJsonFileAtomic(const std::string& path, const Json& value, mode_t mode = 0644);
+absl::Status WriteJsonFileAtomic(const std::string& path, const Json& value, mode_t mode = 0644,
+                                 Durability durability = Durability::kFsync);
 // Compact, UTF-8 errors replaced rather than thrown.
 std::string DumpJson(const Json& value, int indent = -1);
 

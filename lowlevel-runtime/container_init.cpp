@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -35,7 +36,7 @@ Json HookState(const InitContext& ctx, absl::string_view status) {
   return {{"ociVersion", ctx.spec->oci_version},
           {"id", ctx.id},
           {"status", std::string(status)},
-          {"pid", ::getpid()},
+          {"pid", ctx.host_pid},
           {"bundle", ctx.bundle},
           {"annotations", ctx.spec->annotations}};
 }
@@ -43,7 +44,8 @@ Json HookState(const InitContext& ctx, absl::string_view status) {
 absl::Status SetUpContainer(InitContext& ctx, std::string* executable) {
   const Spec& spec = *ctx.spec;
   const Process& process = *spec.process;
-  BERTH_RETURN_IF_ERROR(ctx.sync->Expect(SyncMessage::kGo));
+  BERTH_ASSIGN_OR_RETURN(std::string host_pid, ctx.sync->Receive(SyncMessage::kGo));
+  ctx.host_pid = std::atoi(host_pid.c_str());
 
   BERTH_RETURN_IF_ERROR(JoinNamespaces(*ctx.namespaces, /*skip_pid=*/true));
   // Unshared only now that the parent has put us in the container's cgroup, so

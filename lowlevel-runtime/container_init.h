@@ -27,6 +27,7 @@ struct InitContext {
   bool no_new_keyring = false;
   bool hooks_handshake = false;  // the parent runs prestart/createRuntime hooks mid-setup
   bool new_cgroup_ns = false;
+  pid_t host_pid = 0;  // our pid in the host's pid namespace (from kGo)
 };
 
 // Never returns: execs the process or reports the error over ctx.sync and exits.

@@ -64,7 +64,10 @@ absl::Status SaveState(const std::string& root, const ContainerState& s) {
             {"cgroups_path", s.cgroups_path},
             {"creating", s.creating},
             {"config", s.config}};
-  return WriteJsonFileAtomic(absl::StrCat(StateDir(root, s.id), "/state.json"), j, 0600);
+  // Runtime state lives on tmpfs (/run) and means nothing after a reboot: the
+  // rename keeps it whole across a killed process, an fsync would buy nothing.
+  return WriteJsonFileAtomic(absl::StrCat(StateDir(root, s.id), "/state.json"), j, 0600,
+                             Durability::kNoFsync);
 }
 
 absl::StatusOr<ContainerState> LoadState(const std::string& root, const std::string& id) {

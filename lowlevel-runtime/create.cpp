@@ -196,7 +196,8 @@ absl::StatusOr<pid_t> Create(const GlobalOptions& global, const CreateOptions& o
   if (absl::Status st = cgroup->AddProcess(init_pid); !st.ok()) return fail(st);
   state.pid = init_pid;
   state.pid_start_time = ProcessStartTime(init_pid);
-  BERTH_RETURN_IF_ERROR(parent_end.Send(SyncMessage::kGo));
+  // The init's pid as the host sees it, for the hooks it runs.
+  BERTH_RETURN_IF_ERROR(parent_end.Send(SyncMessage::kGo, std::to_string(init_pid)));
 
   if (hooks_handshake) {
     BERTH_RETURN_IF_ERROR(parent_end.Expect(SyncMessage::kRunHooks));
@@ -214,7 +215,8 @@ absl::StatusOr<pid_t> Create(const GlobalOptions& global, const CreateOptions& o
   state.creating = false;
   BERTH_RETURN_IF_ERROR(SaveState(global.root, state));
   if (!options.pid_file.empty()) {
-    BERTH_RETURN_IF_ERROR(WriteFileAtomic(options.pid_file, std::to_string(init_pid), 0644));
+    BERTH_RETURN_IF_ERROR(
+        WriteFileAtomic(options.pid_file, std::to_string(init_pid), 0644, Durability::kNoFsync));
   }
   std::move(undo).Cancel();
   LogDebug("container {} created, init pid {}", options.id, init_pid);

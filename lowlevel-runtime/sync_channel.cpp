@@ -32,7 +32,7 @@ void SyncChannel::SendError(const absl::Status& status) {
   (void)Send(SyncMessage::kError, status.message());
 }
 
-absl::Status SyncChannel::Expect(SyncMessage expected) {
+absl::StatusOr<std::string> SyncChannel::Receive(SyncMessage expected) {
   char buf[4096];
   ssize_t n;
   do {
@@ -48,7 +48,7 @@ absl::Status SyncChannel::Expect(SyncMessage expected) {
                                             "', wanted '",
                                             std::string(1, static_cast<char>(expected)), "'"));
   }
-  return absl::OkStatus();
+  return payload;
 }
 
 }  // namespace berth::oci

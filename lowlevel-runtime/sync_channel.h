@@ -28,7 +28,9 @@ class SyncChannel {
   void SendError(const absl::Status& status);
   // Waits for the next message; an error from the peer, or the peer going away,
   // becomes an error status; anything but `expected` is an error too.
-  absl::Status Expect(SyncMessage expected);
+  absl::Status Expect(SyncMessage expected) { return Receive(expected).status(); }
+  // As Expect, returning the message's payload.
+  absl::StatusOr<std::string> Receive(SyncMessage expected);
 
   int fd() const { return fd_.Get(); }
   void Close() { fd_.Reset(); }

@@ -48,6 +48,12 @@ absl::Status SetUpContainer(InitContext& ctx, std::string* executable) {
   ctx.host_pid = std::atoi(host_pid.c_str());
 
   BERTH_RETURN_IF_ERROR(JoinNamespaces(*ctx.namespaces, /*skip_pid=*/true));
+  if (ctx.rootfs.in_user_ns) {
+    // Become root of the user namespace (our host uid is not mapped in it):
+    // files we create must have an owner the namespace can represent.
+    if (::setresgid(0, 0, 0) != 0) return LastErrnoError("setgid to 0 in the user namespace");
+    if (::setresuid(0, 0, 0) != 0) return LastErrnoError("setuid to 0 in the user namespace");
+  }
   // Unshared only now that the parent has put us in the container's cgroup, so
   // the namespace's root is that cgroup.
   if (ctx.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) {

@@ -55,7 +55,11 @@ absl::Status Delete(const GlobalOptions& global, const std::string& id, bool for
   }
   if (!removed.ok()) return Annotate(removed, "remove cgroup");
 
-  auto spec = ParseSpec(DumpJson(state.config), "config.json");
+  const Json* hooks = state.config.contains("hooks") ? &state.config["hooks"] : nullptr;
+  absl::StatusOr<Spec> spec = absl::NotFoundError("no poststop hooks");
+  if (hooks != nullptr && hooks->contains("poststop")) {
+    spec = ParseSpec(DumpJson(state.config), "config.json");
+  }
   std::error_code ec;
   std::filesystem::remove_all(StateDir(global.root, id), ec);
   if (ec) return ErrnoError(ec.value(), absl::StrCat("remove ", StateDir(global.root, id)));

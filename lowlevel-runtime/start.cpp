@@ -40,6 +40,9 @@ absl::Status Start(const GlobalOptions& global, const std::string& id) {
   BERTH_RETURN_IF_ERROR(WriteAll(writer.Get(), "0"));
   writer.Reset();
 
+  // Parse the stored spec only when it has poststart hooks to run.
+  const Json* hooks = state.config.contains("hooks") ? &state.config["hooks"] : nullptr;
+  if (hooks == nullptr || !hooks->contains("poststart")) return absl::OkStatus();
   auto spec = ParseSpec(DumpJson(state.config), "config.json");
   if (spec.ok() && !spec->hooks.poststart.empty()) {
     // poststart failures are reported but do not stop the container (runtime spec).

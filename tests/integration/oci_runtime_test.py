@@ -10,6 +10,7 @@ Every test uses its own --root, bundle and cgroup under a unique temp root and
 checks at the end that no state dir, cgroup, mount or process is left behind.
 """
 import datetime
+import ctypes
 import json
 import os
 import random
@@ -727,6 +728,139 @@ class RuntimeTest(unittest.TestCase):
                 self.assertEqual(set(st), self.RUNC_STATE_KEYS)
                 self.assertEqual(st["rootfs"], os.path.join(WORK, "rootfs"))
                 self.assertIsInstance(st["owner"], str)
+
+    def test_domainname(self):
+        if is_runc():
+            self.skipTest("runc 1.1 predates the domainname field (runc 1.2 added it)")
+        c = self.container(args=("cat", "/proc/sys/kernel/domainname"),
+                           mutate=lambda cfg: cfg.update(domainname="example.test"))
+        self.assertEqual(c.run_to_end(), "example.test\n")
+
+    def test_sysctl_oom_score_umask_no_new_privs(self):
+        def mutate(cfg):
+            cfg["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.msgmax": "4096"}
+            cfg["process"]["oomScoreAdj"] = 500
+            cfg["process"]["user"]["umask"] = 0o077
+            cfg["process"]["noNewPrivileges"] = True
+        c = self.container(args=("sh", "-c",
+                                 "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax; "
+                                 "cat /proc/self/oom_score_adj; "
+                                 "umask; grep NoNewPrivs /proc/self/status | tr -d '\t'"),
+                           mutate=mutate)
+        self.assertEqual(c.run_to_end().split(),
+                         ["1", "4096", "500", "0077", "NoNewPrivs:1"])
+
+    def test_device_nodes_from_the_spec_and_defaults(self):
+        def mutate(cfg):
+            cfg["linux"]["devices"] = [{"type": "c", "path": "/dev/berth-null", "major": 1,
+                                        "minor": 3, "fileMode": 0o666, "uid": 0, "gid": 0}]
+        c = self.container(args=("sh", "-c",
+                                 "echo x > /dev/berth-null && echo null-ok; "
+                                 "head -c 4 /dev/urandom | wc -c; ls -l /dev/berth-null; "
+                                 "readlink /dev/ptmx; readlink /dev/fd"),
+                           mutate=mutate)
+        out = c.run_to_end()
+        self.assertIn("null-ok", out)
+        self.assertIn("\n4\n", out)
+        self.assertRegex(out, r"crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* /dev/berth-null")
+        self.assertIn("pts/ptmx", out)
+        self.assertIn("/proc/self/fd", out)
+
+    def test_time_namespace(self):
+        host = os.readlink("/proc/self/ns/time")
+        def mutate(cfg):
+            cfg["linux"]["namespaces"].append({"type": "time"})
+        c = self.container(args=("readlink", "/proc/self/ns/time"), mutate=mutate)
+        res = c.create(check=False)
+        if res.returncode != 0 and not runtime_name().startswith("berth"):
+            self.skipTest("%s does not support time namespaces: %s"
+                          % (runtime_name(), c.errors().strip()))
+        self.assertEqual(res.returncode, 0, c.errors())
+        c.rt("start", c.id)
+        c.wait_stopped()
+        inside = c.output().strip()
+        self.assertTrue(inside.startswith("time:["), inside)
+        self.assertNotEqual(inside, host)
+
+    # --- security and parentage -------------------------------------------
+
+    def test_runtime_binary_cannot_be_overwritten_from_the_container(self):
+        # CVE-2019-5736: a process that can see the init while it still runs the
+        # runtime's code (created state) holds on to /proc/PID/exe and, once the
+        # init is gone, reopens it for writing to replace the runtime on the host.
+        # The reopen must fail: the init must run from a sealed copy.
+        c = self.container(args=("true",))
+        c.create()
+        pid = c.state()["pid"]
+        handle = os.open("/proc/%d/exe" % pid, os.O_PATH)
+        try:
+            c.rt("delete", "--force", c.id)
+            wait_until(lambda: not pid_alive(pid))
+            path = "/proc/self/fd/%d" % handle
+            with open(path, "rb") as f:
+                first = f.read(1)
+            self.assertEqual(first, b"\x7f")  # an ELF binary
+            written = 0
+            try:
+                fd = os.open(path, os.O_WRONLY)
+                try:
+                    # The byte that is already there: harmless even where it lands.
+                    written = os.pwrite(fd, first, 0)
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
+            self.assertEqual(written, 0, "the runtime binary was writable through /proc/PID/exe")
+        finally:
+            os.close(handle)
+
+    def test_init_is_the_callers_child_after_create(self):
+        # The caller (a shim) is a subreaper: once create returns, the container's
+        # init must be its child, so it can reap it and report the exit.
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_CHILD_SUBREAPER = 36
+        self.assertEqual(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0)
+        self.addCleanup(libc.prctl, PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        c = self.container(args=("sh", "-c", "exit 3"))
+        c.create()
+        pid = c.state()["pid"]
+        ppid = int(read("/proc/%d/stat" % pid).rsplit(")", 1)[1].split()[1])
+        self.assertEqual(ppid, os.getpid())
+        c.rt("start", c.id)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 3)
+        self.assertEqual(c.state()["status"], "stopped")
+
+    def test_cgroup_mount_without_a_cgroup_namespace_shows_the_container_cgroup(self):
+        def mutate(cfg):
+            cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"]
+                                          if n["type"] != "cgroup"]
+            cfg["linux"]["resources"]["memory"] = {"limit": 48 * 1024 * 1024}
+        c = self.container(args=("cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+                           mutate=mutate)
+        self.assertEqual(c.run_to_end().strip(), str(48 * 1024 * 1024))
+
+    def test_cgroup_mount_with_a_cgroup_namespace_shows_the_container_cgroup(self):
+        def mutate(cfg):
+            cfg["linux"]["resources"]["pids"] = {"limit": 33}
+        c = self.container(args=("sh", "-c", "cat /sys/fs/cgroup/pids/pids.max; "
+                                             "cat /proc/self/cgroup | grep pids"),
+                           mutate=mutate)
+        out = c.run_to_end().split()
+        self.assertEqual(out[0], "33")
+        self.assertTrue(out[1].endswith(":pids:/"), out)
+
+    def test_json_log_format_for_errors(self):
+        c = self.container()
+        log = os.path.join(c.bundle, "runtime.log")
+        res = subprocess.run([RUNTIME, "--root", c.root, "--log", log, "--log-format", "json",
+                              "state", "no-such-container"], capture_output=True, text=True)
+        self.assertNotEqual(res.returncode, 0)
+        entries = [json.loads(line) for line in read(log).splitlines() if line.strip()]
+        errors = [e for e in entries if e.get("level") == "error"]
+        self.assertTrue(errors, entries)
+        self.assertIn("msg", errors[-1])
+        self.assertIn("time", errors[-1])
 
     # --- bad input ---------------------------------------------------------
 

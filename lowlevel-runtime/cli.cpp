@@ -91,7 +91,6 @@ int Main(int argc, char** argv) {
   std::string format = "table";
   bool quiet = false;
   CLI::App* list_cmd = app.add_subcommand("list", "list containers");
-  list_cmd->alias("ps");
   list_cmd->add_option("-f,--format", format, "table or json")->capture_default_str();
   list_cmd->add_flag("-q,--quiet", quiet, "display only container ids");
 
@@ -100,6 +99,56 @@ int Main(int argc, char** argv) {
   CLI::App* spec_cmd = app.add_subcommand("spec", "create a new specification file");
   spec_cmd->add_option("-b,--bundle", spec_bundle, "path to the root of the bundle directory");
   spec_cmd->add_flag("--rootless", rootless, "generate a configuration for a rootless container");
+
+  ExecOptions exec;
+  CLI::App* exec_cmd = app.add_subcommand("exec", "execute a new process inside the container");
+  exec_cmd->add_option("-p,--process", exec.process_path, "path to a process.json");
+  exec_cmd->add_flag("-d,--detach", exec.detach, "detach from the process");
+  exec_cmd->add_flag("-t,--tty", exec.tty, "allocate a pseudo-TTY (with --console-socket)");
+  exec_cmd->add_option("--pid-file", exec.pid_file, "file to write the process id to");
+  exec_cmd->add_option("--console-socket", exec.console_socket, "unix socket for the pty master");
+  exec_cmd->add_option("--cwd", exec.cwd, "current working directory in the container");
+  exec_cmd->add_option("-e,--env", exec.env, "set environment variables (KEY=VALUE)");
+  exec_cmd->add_option("-u,--user", exec.user, "uid[:gid]");
+  exec_cmd->add_option("-g,--additional-gids", exec.additional_gids, "additional gids");
+  exec_cmd->add_option("-c,--cap", exec.caps, "add a capability to the process");
+  exec_cmd->add_flag("--no-new-privs", exec.no_new_privs, "set no_new_privs for the process");
+  exec_cmd->add_option("--preserve-fds", exec.preserve_fds, "pass N additional fds");
+  exec_cmd->add_option("container-id", exec.id, "container id")->required();
+  exec_cmd->add_option("command", exec.args, "command and arguments");
+  exec_cmd->positionals_at_end(true);
+
+  std::string ps_format = "table";
+  std::vector<std::string> ps_args;
+  CLI::App* ps_cmd = app.add_subcommand("ps", "the processes running in a container");
+  ps_cmd->add_option("-f,--format", ps_format, "table or json")->capture_default_str();
+  ps_cmd->add_option("container-id", id, "container id")->required();
+  ps_cmd->add_option("ps-args", ps_args, "arguments for ps (default -ef)");
+
+  CLI::App* pause_cmd = app.add_subcommand("pause", "suspend every process of the container");
+  pause_cmd->add_option("container-id", id, "container id")->required();
+  CLI::App* resume_cmd = app.add_subcommand("resume", "resume a paused container");
+  resume_cmd->add_option("container-id", id, "container id")->required();
+
+  UpdateOptions update;
+  CLI::App* update_cmd = app.add_subcommand("update", "update container resource constraints");
+  update_cmd->add_option("-r,--resources", update.resources_path,
+                         "resources JSON file (\"-\" for stdin)");
+  update_cmd->add_option("--memory", update.memory, "memory limit in bytes");
+  update_cmd->add_option("--memory-swap", update.memory_swap, "memory plus swap limit in bytes");
+  update_cmd->add_option("--memory-reservation", update.memory_reservation,
+                         "memory soft limit in bytes");
+  update_cmd->add_option("--cpu-share,--cpu-shares", update.cpu_shares,
+                         "CPU shares (relative weight)");
+  update_cmd->add_option("--cpu-quota", update.cpu_quota, "CPU CFS quota in microseconds");
+  update_cmd->add_option("--cpu-period", update.cpu_period, "CPU CFS period in microseconds");
+  update_cmd->add_option("--cpuset-cpus", update.cpuset_cpus, "CPUs to use (0-3, 0,1)");
+  update_cmd->add_option("--cpuset-mems", update.cpuset_mems, "memory nodes to use");
+  update_cmd->add_option("--pids-limit", update.pids_limit, "maximum number of pids");
+  update_cmd->add_option("--blkio-weight", update.blkio_weight, "block IO weight (10-1000)");
+  update_cmd->add_option("container-id", update.id, "container id")->required();
+
+  CLI::App* features_cmd = app.add_subcommand("features", "show the enabled features");
 
   try {
     app.parse(argc, argv);
@@ -119,7 +168,7 @@ int Main(int argc, char** argv) {
     LogWarn("--systemd-cgroup: systemd cgroup management is not supported yet; using cgroupfs");
   }
 
-  if (create_cmd->parsed() || run_cmd->parsed()) {
+  if (create_cmd->parsed() || run_cmd->parsed() || exec_cmd->parsed()) {
     if (absl::Status st = EnsureSealedExecutable(argv); !st.ok()) return Fail(st);
   }
   if (create_cmd->parsed()) {
@@ -130,7 +179,16 @@ int Main(int argc, char** argv) {
     auto code = Run(global, run, detach);
     return code.ok() ? *code : Fail(code.status());
   }
+  if (exec_cmd->parsed()) {
+    auto code = Exec(global, exec);
+    return code.ok() ? *code : Fail(code.status());
+  }
   absl::Status st;
+  if (ps_cmd->parsed()) st = Ps(global, id, ps_format, ps_args);
+  if (pause_cmd->parsed()) st = Pause(global, id);
+  if (resume_cmd->parsed()) st = Resume(global, id);
+  if (update_cmd->parsed()) st = Update(global, update);
+  if (features_cmd->parsed()) st = Features();
   if (start_cmd->parsed()) st = Start(global, id);
   if (state_cmd->parsed()) st = State(global, id);
   if (kill_cmd->parsed()) st = Kill(global, id, signal, kill_all);

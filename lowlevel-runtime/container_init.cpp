@@ -18,8 +18,8 @@
 #include "lowlevel-runtime/console.h"
 #include "lowlevel-runtime/container_state.h"
 #include "lowlevel-runtime/hooks.h"
+#include "lowlevel-runtime/privileges.h"
 #include "lowlevel-runtime/process_setup.h"
-#include "lowlevel-runtime/security/capabilities.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -129,27 +129,7 @@ absl::Status SetUpContainer(InitContext& ctx, std::string* executable) {
     }
   }
 
-  // Nothing of the runtime reaches the container: every descriptor above stdio
-  // and the preserved ones is closed on exec.
-  ::close_range(3 + static_cast<unsigned>(ctx.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);
-
-  bool seccomp_late = process.no_new_privileges;
-  if (ctx.seccomp->has_value() && !seccomp_late) {
-    // Without no_new_privs loading needs CAP_SYS_ADMIN, which goes below.
-    BERTH_RETURN_IF_ERROR((*ctx.seccomp)->Load());
-  }
-  if (process.capabilities) BERTH_RETURN_IF_ERROR(ApplyBoundingSet(*process.capabilities));
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return LastErrnoError("prctl(PR_SET_KEEPCAPS)");
-  // In a user namespace where setgroups is denied, leave groups alone.
-  BERTH_RETURN_IF_ERROR(SwitchUser(process.user, /*setgroups_allowed=*/true));
-  if (process.user.umask) ::umask(static_cast<mode_t>(*process.user.umask));
-  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return LastErrnoError("prctl(PR_SET_KEEPCAPS)");
-  // Without process.capabilities the capabilities are left as they are, as runc does.
-  if (process.capabilities) BERTH_RETURN_IF_ERROR(ApplyCapabilities(*process.capabilities));
-  if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return LastErrnoError("prctl(PR_SET_NO_NEW_PRIVS)");
-  }
-  return absl::OkStatus();
+  return DropToProcessPrivileges(process, *ctx.seccomp, ctx.preserve_fds);
 }
 
 }  // namespace
@@ -175,7 +155,7 @@ void RunContainerInit(InitContext& ctx) {
 
   const Process& process = *ctx.spec->process;
   st = RunHooks(ctx.spec->hooks.start_container, HookState(ctx, "running"), "startContainer");
-  if (st.ok() && ctx.seccomp->has_value() && process.no_new_privileges) {
+  if (st.ok() && ctx.seccomp->has_value() && SeccompLoadsLate(process)) {
     st = (*ctx.seccomp)->Load();
   }
   if (st.ok()) {

@@ -2,6 +2,7 @@
 
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -82,6 +83,15 @@ MountOptions ParseMountOptions(const std::vector<std::string>& options) {
   }
   out.bind = (out.flags & MS_BIND) != 0;
   return out;
+}
+
+std::vector<std::string> KnownMountOptions() {
+  std::vector<std::string> names;
+  for (const auto& [name, effect] : FlagTable()) names.push_back(name);
+  for (const auto& [name, flags] : PropagationTable()) names.push_back(name);
+  for (const char* name : {"rro", "rrw", "tmpcopyup"}) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 unsigned long RootfsPropagationFlags(const std::string& propagation) {

@@ -20,6 +20,9 @@ struct MountOptions {
 // options are collected, everything else goes to the data string.
 MountOptions ParseMountOptions(const std::vector<std::string>& options);
 
+// Every option name ParseMountOptions knows (for `features`).
+std::vector<std::string> KnownMountOptions();
+
 // Maps a rootfsPropagation value ("rslave") to MS_* flags; "" is MS_REC|MS_SLAVE
 // (runc's default, so host mounts propagate in but never out).
 unsigned long RootfsPropagationFlags(const std::string& propagation);

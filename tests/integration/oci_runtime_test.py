@@ -782,6 +782,132 @@ class RuntimeTest(unittest.TestCase):
         self.assertTrue(inside.startswith("time:["), inside)
         self.assertNotEqual(inside, host)
 
+    # --- exec, ps, pause/resume, update, features ------------------------
+
+    def running(self, args=("sleep", "100"), mutate=None):
+        c = self.container(args=args, mutate=mutate)
+        c.create()
+        c.rt("start", c.id)
+        return c
+
+    def test_exec_sees_the_container(self):
+        def mutate(cfg):
+            cfg["hostname"] = "exec-box"
+            cfg["mounts"].append({"destination": "/marker", "type": "tmpfs", "source": "tmpfs",
+                                  "options": ["size=1m"]})
+        c = self.running(mutate=mutate)
+        res = c.rt("exec", c.id, "sh", "-c",
+                   "echo $$; hostname; grep -c ' /marker ' /proc/self/mountinfo; "
+                   "cat /proc/1/cmdline | tr '\\0' ' '")
+        lines = res.stdout.split("\n")
+        self.assertNotEqual(lines[0], "1")        # a new process in the container's pid ns
+        self.assertLess(int(lines[0]), 100)
+        self.assertEqual(lines[1], "exec-box")
+        self.assertEqual(lines[2], "1")
+        self.assertEqual(lines[3].strip(), "sleep 100")
+
+    def test_exec_exit_code_env_cwd_user(self):
+        c = self.running()
+        res = c.rt("exec", "--env", "FOO=bar", "--cwd", "/etc", "--user", "1000:1000",
+                   c.id, "/bin/sh", "-c", "echo $FOO $(pwd) $(id -u):$(id -g); exit 9",
+                   check=False)
+        self.assertEqual(res.returncode, 9, res.stderr)
+        self.assertEqual(res.stdout, "bar /etc 1000:1000\n")
+
+    def test_exec_detach_and_pid_file(self):
+        c = self.running()
+        pidfile = os.path.join(c.bundle, "exec.pid")
+        # The detached process keeps its stdio: no pipe we would wait on.
+        c.rt("exec", "--detach", "--pid-file", pidfile, c.id, "sleep", "50",
+             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pid = int(read(pidfile))
+        self.assertTrue(pid_alive(pid))
+        pids = json.loads(c.rt("ps", "--format", "json", c.id).stdout)
+        self.assertIn(pid, pids)
+
+    def test_exec_into_a_stopped_container_fails(self):
+        c = self.container(args=("true",))
+        c.run_to_end()
+        res = c.rt("exec", c.id, "true", check=False)
+        self.assertNotEqual(res.returncode, 0)
+        self.assertTrue(res.stderr.strip())
+
+    def test_exec_of_a_missing_binary_fails(self):
+        c = self.running()
+        res = c.rt("exec", c.id, "/no/such/binary", check=False)
+        self.assertNotEqual(res.returncode, 0)
+        self.assertEqual(c.state()["status"], "running")
+
+    def test_exec_with_process_json(self):
+        c = self.running()
+        proc = {"args": ["sh", "-c", "echo from-json $X"], "env": ["X=1", "PATH=/bin"],
+                "cwd": "/", "user": {"uid": 0, "gid": 0}}
+        path = os.path.join(c.bundle, "process.json")
+        with open(path, "w") as f:
+            json.dump(proc, f)
+        self.assertEqual(c.rt("exec", "--process", path, c.id).stdout, "from-json 1\n")
+
+    def test_ps_lists_the_container_processes(self):
+        c = self.running()
+        init = c.state()["pid"]
+        self.assertEqual(json.loads(c.rt("ps", "--format", "json", c.id).stdout), [init])
+        table = c.rt("ps", c.id).stdout.splitlines()
+        self.assertIn("PID", table[0])
+        self.assertEqual(len(table), 2)
+        self.assertIn(str(init), table[1])
+
+    def test_pause_freezes_and_resume_thaws(self):
+        c = self.running(args=("sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; "
+                                           "done"))
+        def counter():
+            return int(c.rt("exec", c.id, "cat", "/tmp/n").stdout or 0)
+        wait_until(lambda: counter() > 0)
+        c.rt("pause", c.id)
+        self.assertEqual(c.state()["status"], "paused")
+        frozen = read("/proc/%d/stat" % c.state()["pid"]).rsplit(")", 1)[1].split()[11:13]
+        time.sleep(0.3)
+        later = read("/proc/%d/stat" % c.state()["pid"]).rsplit(")", 1)[1].split()[11:13]
+        self.assertEqual(frozen, later, "CPU time advanced while paused")
+        if not is_crun():  # crun 1.8 pauses a paused container again without complaint
+            self.assertNotEqual(c.rt("pause", c.id, check=False).returncode, 0)
+        c.rt("resume", c.id)
+        self.assertEqual(c.state()["status"], "running")
+        before = counter()
+        wait_until(lambda: counter() > before)
+        if not is_crun():  # crun 1.8 also resumes a running container without complaint
+            self.assertNotEqual(c.rt("resume", c.id, check=False).returncode, 0)
+
+    def test_update_changes_the_cgroup_files(self):
+        c = self.running()
+        # runc's and crun's flag is --cpu-share (berth-oci takes --cpu-shares too).
+        c.rt("update", "--memory", str(96 * 1024 * 1024), "--pids-limit", "77",
+             "--cpu-share", "512", c.id)
+        dirs = cgroup_dirs(c.cgpath)
+        mem = [d for d in dirs if "/memory/" in d][0]
+        pids = [d for d in dirs if "/pids/" in d][0]
+        cpu = [d for d in dirs if d.split("/")[4] in ("cpu", "cpu,cpuacct")][0]
+        self.assertEqual(read(mem + "/memory.limit_in_bytes").strip(), str(96 * 1024 * 1024))
+        self.assertEqual(read(pids + "/pids.max").strip(), "77")
+        self.assertEqual(read(cpu + "/cpu.shares").strip(), "512")
+        res = subprocess.run([RUNTIME, "--root", c.root, "update", "-r", "-", c.id],
+                             input='{"pids": {"limit": 55}}', capture_output=True, text=True)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(read(pids + "/pids.max").strip(), "55")
+
+    def test_features(self):
+        if is_crun():
+            self.skipTest("crun 1.8 has no features command")
+        res = subprocess.run([RUNTIME, "features"], capture_output=True, text=True)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        f = json.loads(res.stdout)
+        self.assertIn("ociVersionMax", f)
+        self.assertIn("createRuntime", f["hooks"])
+        self.assertIn("rbind", f["mountOptions"])
+        self.assertIn("CAP_SYS_ADMIN", f["linux"]["capabilities"])
+        self.assertTrue(f["linux"]["seccomp"]["enabled"])
+        self.assertIn("SCMP_ACT_ERRNO", f["linux"]["seccomp"]["actions"])
+        self.assertTrue({"pid", "mount", "network"} <= set(f["linux"]["namespaces"]))
+
     # --- security and parentage -------------------------------------------
 
     def test_runtime_binary_cannot_be_overwritten_from_the_container(self):

@@ -1,9 +1,13 @@
-// tests/bench/oci-lifecycle: create -> start -> wait -> delete of /bin/true from
-// the busybox bundle, N times, for several OCI runtimes in one run, rounds
-// interleaved so machine noise hits every runtime alike. Prints per-runtime
-// median and p90 in milliseconds and each runtime's ratio to the first.
+// OCI runtime benchmarks, several runtimes in one run, rounds interleaved so
+// machine noise hits every runtime alike. Prints per-runtime median and p90 in
+// milliseconds and each runtime's ratio to the first.
+//   lifecycle (tests/bench/oci-lifecycle): create -> start -> wait -> delete of
+//     the bundle's process (/bin/true);
+//   exec (tests/bench/oci-exec): `exec ID /bin/true` into a running container
+//     made from the bundle (whose process must keep running, e.g. sleep).
 //
-//   oci_lifecycle_bench --bundle DIR [--runs N] [--warmup N] NAME=BINARY...
+//   oci_lifecycle_bench --bundle DIR [--mode lifecycle|exec] [--runs N] [--warmup N]
+//                       NAME=BINARY...
 //
 // The bench is a child subreaper, so the container's init, whichever runtime
 // made it, ends up as our child and is reaped here ("wait").
@@ -42,6 +46,7 @@ bool RunQuiet(const std::vector<std::string>& argv, int null_fd) {
   auto code = child->Wait();
   if (!code.ok() || *code != 0) {
     std::fprintf(stderr, "bench: %s %s failed\n", argv[0].c_str(), argv[3].c_str());
+    if (argv[3] == "delete") return true;  // best effort in cleanup
     return false;
   }
   return true;
@@ -61,6 +66,13 @@ bool Lifecycle(Runtime& rt, const std::string& bundle, int i, int null_fd, doubl
   return true;
 }
 
+bool ExecTrue(Runtime& rt, const std::string& id, int null_fd, double* ms) {
+  auto begin = std::chrono::steady_clock::now();
+  if (!RunQuiet({rt.binary, "--root", rt.root, "exec", id, "/bin/true"}, null_fd)) return false;
+  *ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+  return true;
+}
+
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
@@ -72,6 +84,7 @@ int main(int argc, char** argv) {
   std::string bundle;
   int runs = 50;
   int warmup = 5;
+  std::string mode = "lifecycle";
   std::vector<Runtime> runtimes;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -79,6 +92,8 @@ int main(int argc, char** argv) {
       bundle = argv[++i];
     } else if (arg == "--runs" && i + 1 < argc) {
       runs = std::atoi(argv[++i]);
+    } else if (arg == "--mode" && i + 1 < argc) {
+      mode = argv[++i];
     } else if (arg == "--warmup" && i + 1 < argc) {
       warmup = std::atoi(argv[++i]);
     } else if (auto eq = arg.find('='); eq != std::string::npos) {
@@ -89,7 +104,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (bundle.empty() || runtimes.empty() || runs <= 0) {
+  if (bundle.empty() || runtimes.empty() || runs <= 0 || (mode != "lifecycle" && mode != "exec")) {
     std::fprintf(stderr, "bench: --bundle and at least one NAME=BINARY are required\n");
     return 2;
   }
@@ -99,15 +114,47 @@ int main(int argc, char** argv) {
   std::string base = ::mkdtemp(tmpl);
   for (Runtime& rt : runtimes) rt.root = absl::StrCat(base, "/", rt.name);
 
-  for (int round = 0; round < warmup + runs; ++round) {
+  // One id per runtime: runc and crun both put a container without a
+  // cgroupsPath in /<id>, so a shared id would share a cgroup.
+  auto exec_id = [](const Runtime& rt) {
+    return absl::StrCat("bench-exec-", getpid(), "-", rt.name);
+  };
+  if (mode == "exec") {
+    for (Runtime& rt : runtimes) {
+      if (!RunQuiet(
+              {rt.binary, "--root", rt.root, "run", "--detach", "--bundle", bundle, exec_id(rt)},
+              null_fd)) {
+        return 1;
+      }
+    }
+  }
+  bool ok = true;
+  for (int round = 0; ok && round < warmup + runs; ++round) {
     for (Runtime& rt : runtimes) {
       double ms = 0;
-      if (!Lifecycle(rt, bundle, round, null_fd, &ms)) return 1;
+      ok = mode == "exec" ? ExecTrue(rt, exec_id(rt), null_fd, &ms)
+                          : Lifecycle(rt, bundle, round, null_fd, &ms);
+      if (!ok) break;
       if (round >= warmup) rt.samples_ms.push_back(ms);
     }
   }
-  std::printf("oci-lifecycle: create+start+wait+delete of /bin/true, %d runs (after %d warm-up)\n",
-              runs, warmup);
+  if (mode == "exec") {
+    for (Runtime& rt : runtimes) {
+      RunQuiet({rt.binary, "--root", rt.root, "delete", "--force", exec_id(rt)}, null_fd);
+    }
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+  if (!ok) return 1;
+  if (mode == "exec") {
+    std::printf(
+        "oci-exec: exec of /bin/true into a running container, %d runs (after %d warm-up)\n", runs,
+        warmup);
+  } else {
+    std::printf(
+        "oci-lifecycle: create+start+wait+delete of /bin/true, %d runs (after %d warm-up)\n", runs,
+        warmup);
+  }
   std::printf("%-12s %10s %10s %10s\n", "runtime", "median ms", "p90 ms", "ratio");
   double reference = Percentile(runtimes[0].samples_ms, 0.5);
   for (const Runtime& rt : runtimes) {

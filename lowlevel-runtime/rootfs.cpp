@@ -1,17 +1,13 @@
 #include "lowlevel-runtime/rootfs.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -20,13 +16,10 @@
 #include "absl/strings/str_split.h"
 #include "common/fd_util.h"
 #include "common/status.h"
+#include "lowlevel-runtime/cgroups/cgroup_layout.h"
 #include "lowlevel-runtime/devices.h"
 #include "lowlevel-runtime/mount_options.h"
 #include "lowlevel-runtime/rootfs_path.h"
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 namespace berth::oci {
 namespace {
@@ -60,76 +53,22 @@ absl::Status RemountBind(const std::string& target, unsigned long flags, const s
   return ErrnoError(err, what);
 }
 
-struct CgroupHierarchy {
-  std::string mountpoint;  // /sys/fs/cgroup/memory
-  std::string name;        // memory, "cpu,cpuacct", unified
-  std::string options;     // superblock options: "memory" or "name=systemd"
-  bool v2 = false;
-};
-
-// The cgroup hierarchies mounted on the host (v1 controllers and/or cgroup2).
-std::vector<CgroupHierarchy> HostCgroupHierarchies() {
-  std::vector<CgroupHierarchy> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> halves = absl::StrSplit(line, " - ");
-    if (halves.size() != 2) continue;
-    std::vector<std::string> left = absl::StrSplit(halves[0], ' ');
-    std::vector<std::string> right = absl::StrSplit(halves[1], ' ');
-    if (left.size() < 5 || right.size() < 3) continue;
-    const std::string& mountpoint = left[4];
-    if (mountpoint.rfind("/sys/fs/cgroup/", 0) != 0) continue;
-    CgroupHierarchy h;
-    h.mountpoint = mountpoint;
-    h.name = mountpoint.substr(strlen("/sys/fs/cgroup/"));
-    if (right[0] == "cgroup2") {
-      h.v2 = true;
-    } else if (right[0] == "cgroup") {
-      std::vector<std::string> opts;
-      for (absl::string_view o : absl::StrSplit(right[2], ',')) {
-        if (o == "rw" || o == "ro" || o == "relatime" || o == "nosuid" || o == "nodev" ||
-            o == "noexec" || o.rfind("release_agent", 0) == 0 || o == "clone_children" ||
-            o == "xattr")
-          continue;
-        opts.emplace_back(o);
-      }
-      h.options = absl::StrJoin(opts, ",");
-    } else {
-      continue;
-    }
-    out.push_back(h);
-  }
-  return out;
-}
-
-// Our own cgroup path in a hierarchy, from /proc/self/cgroup.
-std::string OwnCgroupPath(const CgroupHierarchy& h) {
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
-    if (f.size() != 3) continue;
-    if ((h.v2 && f[0] == "0" && f[1].empty()) || (!h.v2 && f[1] == h.options)) return f[2];
-  }
-  return "/";
-}
-
 // A "cgroup" mount: cgroup2 on a unified host; on v1 and hybrid hosts a tmpfs
 // with one mount per hierarchy, as runc builds it.
 absl::Status MountCgroups(int rootfs_fd, const Mount& m, const MountOptions& opts,
                           const RootfsOptions& options) {
+  BERTH_ASSIGN_OR_RETURN(CgroupLayout layout, ReadCgroupLayout());
   BERTH_ASSIGN_OR_RETURN(UniqueFd target, MkdirAllInRoot(rootfs_fd, m.destination, 0755));
   std::string where = ProcFdPath(target.Get());
   unsigned long flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-  struct statfs host;
-  if (::statfs("/sys/fs/cgroup", &host) == 0 && host.f_type == CGROUP2_SUPER_MAGIC) {
+  if (layout.mode == CgroupMode::kV2) {
     if (options.cgroup_ns) {
       return DoMount("cgroup2", where, "cgroup2", flags, "",
                      absl::StrCat("mount cgroup2 on ", m.destination));
     }
-    BERTH_RETURN_IF_ERROR(DoMount(absl::StrCat("/sys/fs/cgroup", OwnCgroupPath({.v2 = true})),
-                                  where, nullptr, MS_BIND | MS_REC, "",
+    const CgroupHierarchy& unified = *layout.unified;
+    BERTH_RETURN_IF_ERROR(DoMount(CgroupDirIn(unified, unified.own_cgroup), where, nullptr,
+                                  MS_BIND | MS_REC, "",
                                   absl::StrCat("bind cgroup2 on ", m.destination)));
     // Reopen: the old descriptor names the directory under the new mount.
     BERTH_ASSIGN_OR_RETURN(target, OpenInRoot(rootfs_fd, m.destination, O_PATH));
@@ -137,20 +76,33 @@ absl::Status MountCgroups(int rootfs_fd, const Mount& m, const MountOptions& opt
   }
   BERTH_RETURN_IF_ERROR(DoMount("tmpfs", where, "tmpfs", flags & ~MS_RDONLY, "mode=755",
                                 absl::StrCat("mount tmpfs on ", m.destination)));
-  for (const CgroupHierarchy& h : HostCgroupHierarchies()) {
-    std::string dest = absl::StrCat(m.destination, "/", h.name);
+  std::vector<const CgroupHierarchy*> hierarchies;
+  for (const CgroupHierarchy& h : layout.v1) hierarchies.push_back(&h);
+  if (layout.unified) hierarchies.push_back(&*layout.unified);
+  for (const CgroupHierarchy* h : hierarchies) {
+    std::string dest = absl::StrCat(m.destination, "/", h->Name());
     BERTH_ASSIGN_OR_RETURN(UniqueFd sub, MkdirAllInRoot(rootfs_fd, dest, 0755));
     std::string subpath = ProcFdPath(sub.Get());
     if (options.cgroup_ns) {
-      BERTH_RETURN_IF_ERROR(DoMount(h.v2 ? "cgroup2" : "cgroup", subpath,
-                                    h.v2 ? "cgroup2" : "cgroup", flags, h.options,
+      bool v2 = h->controllers.empty();
+      BERTH_RETURN_IF_ERROR(DoMount(v2 ? "cgroup2" : "cgroup", subpath, v2 ? "cgroup2" : "cgroup",
+                                    flags, absl::StrJoin(h->controllers, ","),
                                     absl::StrCat("mount cgroup on ", dest)));
     } else {
-      BERTH_RETURN_IF_ERROR(DoMount(absl::StrCat(h.mountpoint, OwnCgroupPath(h)), subpath, nullptr,
+      BERTH_RETURN_IF_ERROR(DoMount(CgroupDirIn(*h, h->own_cgroup), subpath, nullptr,
                                     MS_BIND | MS_REC, "", absl::StrCat("bind cgroup on ", dest)));
       BERTH_ASSIGN_OR_RETURN(sub, OpenInRoot(rootfs_fd, dest, O_PATH));
       BERTH_RETURN_IF_ERROR(
           RemountBind(ProcFdPath(sub.Get()), flags, absl::StrCat("remount ", dest)));
+    }
+    // Co-mounted controllers ("cpu,cpuacct") are reachable by each name, as on the host.
+    if (h->controllers.size() > 1) {
+      BERTH_ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(rootfs_fd, m.destination, O_PATH));
+      for (const std::string& controller : h->controllers) {
+        if (::symlinkat(h->Name().c_str(), dir.Get(), controller.c_str()) != 0 && errno != EEXIST) {
+          return LastErrnoError(absl::StrCat("symlink ", m.destination, "/", controller));
+        }
+      }
     }
   }
   if (flags & MS_RDONLY) {

@@ -148,6 +148,13 @@ int Main(int argc, char** argv) {
   update_cmd->add_option("--blkio-weight", update.blkio_weight, "block IO weight (10-1000)");
   update_cmd->add_option("container-id", update.id, "container id")->required();
 
+  bool events_stats = false;
+  std::string events_interval = "5s";
+  CLI::App* events_cmd = app.add_subcommand("events", "container statistics and OOM events");
+  events_cmd->add_flag("--stats", events_stats, "print one stats line and exit");
+  events_cmd->add_option("--interval", events_interval, "stats interval")->capture_default_str();
+  events_cmd->add_option("container-id", id, "container id")->required();
+
   CLI::App* features_cmd = app.add_subcommand("features", "show the enabled features");
 
   try {
@@ -189,6 +196,7 @@ int Main(int argc, char** argv) {
   if (resume_cmd->parsed()) st = Resume(global, id);
   if (update_cmd->parsed()) st = Update(global, update);
   if (features_cmd->parsed()) st = Features();
+  if (events_cmd->parsed()) st = Events(global, id, events_stats, events_interval);
   if (start_cmd->parsed()) st = Start(global, id);
   if (state_cmd->parsed()) st = State(global, id);
   if (kill_cmd->parsed()) st = Kill(global, id, signal, kill_all);

@@ -76,6 +76,10 @@ struct UpdateOptions {
   std::string cpuset_cpus, cpuset_mems;
 };
 absl::Status Update(const GlobalOptions& global, const UpdateOptions& options);
+// JSON lines: stats every interval and OOM notifications until the container stops;
+// with stats_only, one stats line.
+absl::Status Events(const GlobalOptions& global, const std::string& id, bool stats_only,
+                    const std::string& interval);
 // The features document (runc features).
 absl::Status Features();
 

@@ -14,6 +14,7 @@ import ctypes
 import json
 import os
 import random
+import select
 import re
 import select
 import shutil
@@ -893,6 +894,45 @@ class RuntimeTest(unittest.TestCase):
                              input='{"pids": {"limit": 55}}', capture_output=True, text=True)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertEqual(read(pids + "/pids.max").strip(), "55")
+
+    def test_events_stats(self):
+        if is_crun():
+            self.skipTest("crun 1.8 has no events command")
+        c = self.running(mutate=lambda cfg: cfg["linux"]["resources"].update(
+            pids={"limit": 64}))
+        event = json.loads(c.rt("events", "--stats", c.id).stdout)
+        self.assertEqual(event["type"], "stats")
+        self.assertEqual(event["id"], c.id)
+        data = event["data"]
+        self.assertGreaterEqual(data["pids"]["current"], 1)
+        self.assertEqual(data["pids"]["limit"], 64)
+        self.assertGreater(data["memory"]["usage"]["usage"], 0)
+        self.assertGreater(data["cpu"]["usage"]["total"], 0)
+
+    def test_events_reports_an_oom_kill(self):
+        if is_crun():
+            self.skipTest("crun 1.8 has no events command")
+        limit = 16 * 1024 * 1024
+        c = self.running(args=("sh", "-c", "sleep 1; x=$(head -c 200000000 /dev/zero | tr '\\0' a)"),
+                         mutate=lambda cfg: cfg["linux"]["resources"].update(
+                             memory={"limit": limit, "swap": limit}))
+        events = subprocess.Popen([RUNTIME, "--root", c.root, "events", "--interval", "1s", c.id],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        types = []
+        deadline = time.time() + 30
+        try:
+            # Read until the OOM event (runc keeps running after the container stops).
+            while "oom" not in types and time.time() < deadline:
+                ready, _, _ = select.select([events.stdout], [], [], 0.5)
+                if ready:
+                    line = events.stdout.readline()
+                    if not line:
+                        break
+                    types.append(json.loads(line)["type"])
+        finally:
+            events.kill()
+            events.communicate()
+        self.assertIn("oom", types)
 
     def test_features(self):
         if is_crun():

@@ -43,7 +43,27 @@ absl::StatusOr<UniqueFd> OpenInRoot(int rootfs_fd, const std::string& path, int 
   return UniqueFd(fd);
 }
 
-absl::StatusOr<UniqueFd> MkdirAllInRoot(int rootfs_fd, const std::string& path, mode_t mode) {
+namespace {
+
+absl::StatusOr<UniqueFd> MkdirAllInRootDepth(int rootfs_fd, const std::string& path, mode_t mode,
+                                             int depth);
+
+// A component that is a dangling symlink: create its target, inside the root.
+absl::Status CreateSymlinkTarget(int rootfs_fd, int dir_fd, const std::string& parent,
+                                 const std::string& name, mode_t mode, int depth) {
+  char target[4096];
+  ssize_t n = ::readlinkat(dir_fd, name.c_str(), target, sizeof target - 1);
+  if (n < 0) return LastErrnoError(absl::StrCat("readlink ", parent, "/", name));
+  target[n] = '\0';
+  std::string in_root = target[0] == '/' ? std::string(target)
+                                         : absl::StrCat(parent == "/" ? "" : parent, "/", target);
+  return MkdirAllInRootDepth(rootfs_fd, in_root, mode, depth + 1).status();
+}
+
+absl::StatusOr<UniqueFd> MkdirAllInRootDepth(int rootfs_fd, const std::string& path, mode_t mode,
+                                             int depth) {
+  if (depth > 40)
+    return ErrnoError(ELOOP, absl::StrCat("mkdir ", path, " in the container rootfs"));
   std::vector<std::string> parts = Components(path);
   UniqueFd dir(RawOpenInRoot(rootfs_fd, "/", O_PATH | O_DIRECTORY));
   if (!dir) return LastErrnoError("open the container rootfs");
@@ -52,8 +72,13 @@ absl::StatusOr<UniqueFd> MkdirAllInRoot(int rootfs_fd, const std::string& path, 
     std::string next = absl::StrCat(done == "/" ? "" : done, "/", part);
     int fd = RawOpenInRoot(rootfs_fd, next, O_PATH | O_DIRECTORY);
     if (fd < 0 && errno == ENOENT) {
-      if (::mkdirat(dir.Get(), part.c_str(), mode) != 0 && errno != EEXIST) {
-        return LastErrnoError(absl::StrCat("mkdir ", next, " in the container rootfs"));
+      if (::mkdirat(dir.Get(), part.c_str(), mode) != 0) {
+        if (errno != EEXIST) {
+          return LastErrnoError(absl::StrCat("mkdir ", next, " in the container rootfs"));
+        }
+        // Exists but does not resolve: a dangling symlink. Create what it points
+        // to (inside the root, as the container would see it), as runc does.
+        BERTH_RETURN_IF_ERROR(CreateSymlinkTarget(rootfs_fd, dir.Get(), done, part, mode, depth));
       }
       fd = RawOpenInRoot(rootfs_fd, next, O_PATH | O_DIRECTORY);
     }
@@ -62,6 +87,12 @@ absl::StatusOr<UniqueFd> MkdirAllInRoot(int rootfs_fd, const std::string& path, 
     done = next;
   }
   return dir;
+}
+
+}  // namespace
+
+absl::StatusOr<UniqueFd> MkdirAllInRoot(int rootfs_fd, const std::string& path, mode_t mode) {
+  return MkdirAllInRootDepth(rootfs_fd, path, mode, 0);
 }
 
 absl::StatusOr<UniqueFd> CreateFileInRoot(int rootfs_fd, const std::string& path) {

@@ -102,6 +102,11 @@ absl::StatusOr<std::string> FindExecutable(const std::string& name,
   };
   if (name.find('/') != std::string::npos) {
     if (executable(name)) return name;
+    struct stat st;
+    if (::stat(name.c_str(), &st) == 0) {
+      // There but not an executable file: what docker turns into exit code 126.
+      return absl::PermissionDeniedError(absl::StrCat("exec: \"", name, "\": permission denied"));
+    }
     return absl::NotFoundError(
         absl::StrCat("exec: \"", name, "\": stat ", name, ": no such file or directory"));
   }

@@ -119,6 +119,8 @@ TEST_CASE("executables are found on the process PATH") {
   CHECK(*berth::oci::FindExecutable("/bin/sh", {}) == "/bin/sh");
   CHECK(berth::oci::FindExecutable("no-such-tool", {"PATH=/bin"}).status().message() ==
         "exec: \"no-such-tool\": executable file not found in $PATH");
-  CHECK(berth::oci::FindExecutable("/etc/passwd", {}).status().code() ==
+  CHECK(berth::oci::FindExecutable("/etc/passwd", {}).status().message() ==
+        "exec: \"/etc/passwd\": permission denied");
+  CHECK(berth::oci::FindExecutable("/no/such", {}).status().code() ==
         absl::StatusCode::kNotFound);
 }

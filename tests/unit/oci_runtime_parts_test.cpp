@@ -121,6 +121,5 @@ TEST_CASE("executables are found on the process PATH") {
         "exec: \"no-such-tool\": executable file not found in $PATH");
   CHECK(berth::oci::FindExecutable("/etc/passwd", {}).status().message() ==
         "exec: \"/etc/passwd\": permission denied");
-  CHECK(berth::oci::FindExecutable("/no/such", {}).status().code() ==
-        absl::StatusCode::kNotFound);
+  CHECK(berth::oci::FindExecutable("/no/such", {}).status().code() == absl::StatusCode::kNotFound);
 }

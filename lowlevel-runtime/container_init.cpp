@@ -135,6 +135,7 @@ absl::Status SetUpContainer(InitContext& ctx, std::string* executable) {
 }  // namespace
 
 void RunContainerInit(InitContext& ctx) {
+  ResetSignals();
   std::string executable;
   absl::Status st = SetUpContainer(ctx, &executable);
   if (!st.ok()) {

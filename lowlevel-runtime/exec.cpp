@@ -169,19 +169,21 @@ absl::StatusOr<int> Exec(const GlobalOptions& global, const ExecOptions& options
   BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenCgroup(state.cgroups_path, state.id));
   BERTH_ASSIGN_OR_RETURN(auto channels, SyncChannel::MakePair());
 
-  sigset_t forwarded, previous;
+  sigset_t forwarded;
   ::sigemptyset(&forwarded);
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD}) {
     ::sigaddset(&forwarded, sig);
   }
-  if (!options.detach) ::sigprocmask(SIG_BLOCK, &forwarded, &previous);
+  // Without --detach, block the forwarded signals before the process exists so
+  // none is lost (the child resets its signals before exec).
+  if (!options.detach) ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
 
   unsigned long flags = SIGCHLD | (options.detach ? CLONE_PARENT : 0);
   pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) return LastErrnoError("clone");
   if (pid == 0) {
     channels.first.Close();
-    ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+    ResetSignals();
     ExecChild child{
         &process, &joins, &channels.second, &seccomp, options.console_socket, options.preserve_fds};
     RunExecChild(child);

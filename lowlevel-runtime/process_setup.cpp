@@ -1,6 +1,7 @@
 #include "lowlevel-runtime/process_setup.h"
 
 #include <grp.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,6 +77,15 @@ absl::Status ApplyRlimits(const std::vector<Rlimit>& rlimits) {
 absl::Status SetOomScoreAdj(int value) {
   return Annotate(WriteStringToFile("/proc/self/oom_score_adj", std::to_string(value)),
                   "process.oomScoreAdj");
+}
+
+void ResetSignals() {
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
 }
 
 absl::Status SwitchUser(const User& user, bool setgroups_allowed) {

@@ -17,6 +17,10 @@ absl::Status ApplyRlimits(const std::vector<Rlimit>& rlimits);
 
 absl::Status SetOomScoreAdj(int value);
 
+// Unblocks every signal and restores every default disposition: the container's
+// process must not inherit the runtime's (or its caller's) blocked or ignored signals.
+void ResetSignals();
+
 // setgroups (unless denied in a user namespace), setresgid, setresuid.
 absl::Status SwitchUser(const User& user, bool setgroups_allowed);
 

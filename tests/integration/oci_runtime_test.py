@@ -226,6 +226,17 @@ class RuntimeTest(unittest.TestCase):
         res = c.rt("state", c.id, check=False)
         self.assertNotEqual(res.returncode, 0)
 
+    def test_run_container_starts_with_no_blocked_or_ignored_signals(self):
+        # `run` blocks the signals it forwards, and callers often ignore SIGPIPE:
+        # neither may reach the container's process.
+        c = self.container(args=("grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"))
+        res = subprocess.run([RUNTIME, "--root", c.root, "run", "--bundle", c.bundle, c.id],
+                             capture_output=True, text=True, timeout=30,
+                             preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        masks = dict(line.split(":\t") for line in res.stdout.strip().splitlines())
+        self.assertEqual(masks, {"SigBlk": "0" * 16, "SigIgn": "0" * 16})
+
     def test_run_propagates_exit_code_and_output(self):
         c = self.container(args=("sh", "-c", "echo hello; exit 7"))
         code, out, _ = c.run()

@@ -15,9 +15,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/fd_util.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
+#include "lowlevel-runtime/cgroups/device_filter.h"
 
 namespace berth::oci {
 namespace {
@@ -159,8 +161,8 @@ absl::StatusOr<std::optional<std::string>> MemorySwapMax(int64_t swap, int64_t l
 
 absl::StatusOr<std::vector<CgroupWrite>> CgroupV2Writes(const Resources& r) {
   std::vector<CgroupWrite> out;
-  // TODO(berth-oci exec/update issue: eBPF device filter): on cgroup v2 the
-  // device rules (r.devices) need a BPF_CGROUP_DEVICE program; ignored until then.
+  // Device rules (r.devices) are not files on v2: CgroupV2::Apply attaches them
+  // as an eBPF program (device_filter.h).
   if (r.memory) BERTH_RETURN_IF_ERROR(AppendMemory(*r.memory, &out));
   if (r.cpu) BERTH_RETURN_IF_ERROR(AppendCpu(*r.cpu, &out));
   if (r.pids) {
@@ -235,6 +237,11 @@ absl::Status CgroupV2::AddProcess(pid_t pid) {
 }
 
 absl::Status CgroupV2::Apply(const Resources& resources) {
+  // Device rules: an eBPF program, unless a v1 devices controller (hybrid) has them.
+  if (!resources.devices.empty() && !Skipped("devices")) {
+    BERTH_ASSIGN_OR_RETURN(UniqueFd dir, OpenFile(dir_, O_RDONLY | O_DIRECTORY));
+    BERTH_RETURN_IF_ERROR(AttachDeviceFilter(dir.Get(), resources.devices));
+  }
   BERTH_ASSIGN_OR_RETURN(std::vector<CgroupWrite> writes, CgroupV2Writes(resources));
   for (const CgroupWrite& w : writes) {
     if (Skipped(w.controller)) continue;

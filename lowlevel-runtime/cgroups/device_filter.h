@@ -1,0 +1,24 @@
+// Device access control on cgroup v2: the kernel has no devices.allow there, so
+// the rules become a BPF_PROG_TYPE_CGROUP_DEVICE program attached to the
+// container's cgroup (as runc's and crun's device filters do).
+#pragma once
+
+#include <linux/bpf.h>
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/oci/runtime_spec.h"
+#include "common/unique_fd.h"
+
+namespace berth::oci {
+
+// The program for `rules`, evaluated like the v1 devices controller: the last
+// matching rule decides, no match denies.
+std::vector<struct bpf_insn> DeviceFilterProgram(const std::vector<DeviceCgroupRule>& rules);
+
+// Loads the program and attaches it to the cgroup directory `cgroup_dir_fd`,
+// replacing programs attached before by this function (BPF_F_ALLOW_MULTI).
+absl::Status AttachDeviceFilter(int cgroup_dir_fd, const std::vector<DeviceCgroupRule>& rules);
+
+}  // namespace berth::oci

@@ -74,10 +74,19 @@ pids_of_test() {
     return 0
 }
 
+# dockerd makes a "docker" parent cgroup in every hierarchy; remove it at the end
+# unless it was there before.
+docker_cgroup_existed=0
+compgen -G '/sys/fs/cgroup/*/docker' >/dev/null && docker_cgroup_existed=1
+compgen -G '/sys/fs/cgroup/docker' >/dev/null && docker_cgroup_existed=1
+
 cleanup() {
     local rc=$? id p mnt i root f
     trap - EXIT ERR
     set +e
+    trap 'if [[ $docker_cgroup_existed == 0 ]]; then
+            rmdir /sys/fs/cgroup/*/docker /sys/fs/cgroup/docker 2>/dev/null
+          fi' RETURN
     if [[ $rc -ne 0 && $rc -ne 77 && -f $tmp/dockerd.log ]]; then
         echo "--- dockerd log (tail) ---" >&2
         grep -v 'module=grpc' "$tmp/dockerd.log" | tail -n 30 >&2

@@ -20,9 +20,10 @@ add_compile_options(-fno-omit-frame-pointer -D_GNU_SOURCE)
 
 if(BERTH_SANITIZE)
   set(_san "-fsanitize=${BERTH_SANITIZE}")
+  add_compile_options(${_san} -fno-sanitize-recover=all)
   # GCC 12 reports false -Wmaybe-uninitialized in libstdc++ (std::regex,
-  # std::function) under the sanitizers' instrumentation.
-  add_compile_options(${_san} -fno-sanitize-recover=all -Wno-maybe-uninitialized)
+  # std::function) under the sanitizers' instrumentation; after -Wall, so it sticks.
+  target_compile_options(berth_warnings INTERFACE -Wno-maybe-uninitialized)
   add_link_options(${_san})
   message(STATUS "berth: sanitizers ${BERTH_SANITIZE}")
 endif()

@@ -81,12 +81,10 @@ absl::StatusOr<pid_t> Create(const GlobalOptions& global, const CreateOptions& o
   }
   BERTH_ASSIGN_OR_RETURN(NamespacePlan namespaces, PlanNamespaces(spec.linux));
   if (spec.process->terminal && options.console_socket.empty()) {
-    return absl::InvalidArgumentError(
-        "cannot allocate tty if runc will detach without setting console socket");
+    return absl::InvalidArgumentError("process.terminal is set but no --console-socket was given");
   }
   if (!spec.process->terminal && !options.console_socket.empty()) {
-    return absl::InvalidArgumentError(
-        "cannot use console socket if runc will not detach or allocate tty");
+    return absl::InvalidArgumentError("--console-socket given but process.terminal is not set");
   }
 
   // The state directory: its creation is what makes the id taken.

@@ -54,6 +54,13 @@ absl::Status Delete(const GlobalOptions& global, const std::string& id, bool for
     removed = cgroup->Destroy();
   }
   if (!removed.ok()) return Annotate(removed, "remove cgroup");
+  if (state.cgroups_path.empty()) {
+    // The default path is /berth-oci/<id>: the parent is ours too; it goes with
+    // the last container in it (rmdir fails harmlessly while others remain).
+    for (const std::string& dir : cgroup->Paths()) {
+      ::rmdir(dir.substr(0, dir.rfind('/')).c_str());
+    }
+  }
 
   const Json* hooks = state.config.contains("hooks") ? &state.config["hooks"] : nullptr;
   absl::StatusOr<Spec> spec = absl::NotFoundError("no poststop hooks");

@@ -32,7 +32,8 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 2
 fi
 
-fixtures=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../fixtures" && pwd)
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+fixtures=$(cd -- "$here/../fixtures" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-ctrd-test.XXXXXX")
 sock=$tmp/containerd.sock
 ns=berth-test
@@ -250,9 +251,10 @@ pass "no container left in $runtime's root after the failed create"
 
 id=berth-tty-$tag
 ids+=("$id")
-# ctr -t needs a terminal on its side: script(1) gives it one; the shim hands the
-# runtime a --console-socket and relays the pty.
-out=$(script -qec "timeout 60 ctr -a '$sock' -n '$ns' run --rm -t ${runc_opts[*]} $image $id sh -c 'tty; test -t 1 && echo isatty'" /dev/null </dev/null | tr -cd '[:print:]\n')
+# ctr -t needs a terminal on its side: run_in_pty.py gives it one; the shim hands
+# the runtime a --console-socket and relays the pty.
+out=$("$here/run_in_pty.py" 60 ctr -a "$sock" -n "$ns" run --rm -t "${runc_opts[@]}" "$image" "$id" \
+    sh -c 'tty; test -t 1 && echo isatty' </dev/null | tr -cd '[:print:]\n')
 [[ $out == *"/dev/pts/0"* && $out == *isatty* ]] || die "ctr run -t: tty output $(printf %q "$out"), want /dev/pts/0"
 pass "ctr run -t gets a pty (console socket): $(echo $out)"
 

@@ -41,7 +41,8 @@ for b in "$dockerd_bin" "$docker_bin" /usr/bin/containerd; do
     fi
 done
 
-fixtures=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../fixtures" && pwd)
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+fixtures=$(cd -- "$here/../fixtures" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-dockerd-test.XXXXXX")
 tag=$$-$RANDOM
 cgparent=/berth-dockerd-test-$tag
@@ -244,8 +245,8 @@ expect_eq "docker exec exit status" "$(runs_rc d exec "$cid" sh -c 'exit 7')" 7
 # docker 20.10 answers 126 for any exec that fails to start.
 expect_eq "docker exec of a command not on PATH exits 126" "$(runs_rc d exec "$cid" no-such-command)" 126
 expect_eq "docker exec of a non-executable exits 126" "$(runs_rc d exec "$cid" /etc/passwd)" 126
-out=$(script -qec "timeout 60 $docker_bin -H unix://$tmp/docker.sock exec -it $cid sh -c 'tty; test -t 0 && echo isatty'" \
-    /dev/null </dev/null | tr -cd '[:print:]\n')
+out=$("$here/run_in_pty.py" 60 "$docker_bin" -H "unix://$tmp/docker.sock" exec -it "$cid" \
+    sh -c 'tty; test -t 0 && echo isatty' </dev/null | tr -cd '[:print:]\n')
 [[ $out == *"/dev/pts/"* && $out == *isatty* ]] || die "docker exec -it: $(printf %q "$out"), want a /dev/pts tty"
 pass "docker exec -it gets a pty: $(echo $out)"
 d top "$cid" | grep -q 'sleep 1000' || die "docker top lacks sleep 1000: $(d top "$cid")"

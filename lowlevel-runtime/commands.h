@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lowlevel-runtime/container_state.h"
 
 namespace berth::oci {
 
 struct GlobalOptions {
-  std::string root = "/run/berth-oci";
+  std::string root = DefaultStateRoot();
   bool systemd_cgroup = false;
 };
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -15,6 +16,7 @@
 #include "common/fd_util.h"
 #include "common/status.h"
 #include "lowlevel-runtime/cgroups/cgroup.h"
+#include "lowlevel-runtime/cgroups/no_cgroup.h"
 
 namespace berth::oci {
 
@@ -32,6 +34,16 @@ absl::string_view StatusName(Status status) {
       return "stopped";
   }
   return "unknown";
+}
+
+std::string DefaultStateRoot() {
+  if (::geteuid() != 0) {
+    const char* runtime_dir = std::getenv("XDG_RUNTIME_DIR");
+    if (runtime_dir != nullptr && runtime_dir[0] != '\0') {
+      return absl::StrCat(runtime_dir, "/berth-oci");
+    }
+  }
+  return "/run/berth-oci";
 }
 
 absl::Status ValidateContainerId(const std::string& id) {
@@ -62,6 +74,7 @@ absl::Status SaveState(const std::string& root, const ContainerState& s) {
             {"owner", s.owner},
             {"annotations", s.annotations},
             {"cgroups_path", s.cgroups_path},
+            {"without_cgroup", s.without_cgroup},
             {"creating", s.creating},
             {"config", s.config}};
   // Runtime state lives on tmpfs (/run) and means nothing after a reboot: the
@@ -94,6 +107,7 @@ absl::StatusOr<ContainerState> LoadState(const std::string& root, const std::str
     s.owner = j.value("owner", "");
     s.annotations = j.value("annotations", std::map<std::string, std::string>{});
     s.cgroups_path = j.value("cgroups_path", "");
+    s.without_cgroup = j.value("without_cgroup", false);
     s.creating = j.value("creating", false);
     s.config = j.value("config", Json::object());
   } catch (const Json::exception& e) {
@@ -140,12 +154,17 @@ bool InitAlive(const ContainerState& state) {
   return start != 0 && start == state.pid_start_time;
 }
 
+absl::StatusOr<std::unique_ptr<Cgroup>> OpenContainerCgroup(const ContainerState& state) {
+  if (state.without_cgroup) return std::make_unique<NoCgroup>(InitAlive(state) ? state.pid : 0);
+  return OpenCgroup(state.cgroups_path, state.id);
+}
+
 Status CurrentStatus(const std::string& root, const ContainerState& state) {
   if (!InitAlive(state))
     return state.creating && state.pid == 0 ? Status::kCreating : Status::kStopped;
   if (state.creating) return Status::kCreating;
   if (::access(ExecFifoPath(root, state.id).c_str(), F_OK) == 0) return Status::kCreated;
-  auto cgroup = OpenCgroup(state.cgroups_path, state.id);
+  auto cgroup = OpenContainerCgroup(state);
   if (cgroup.ok()) {
     auto frozen = (*cgroup)->Frozen();
     if (frozen.ok() && *frozen) return Status::kPaused;

@@ -5,11 +5,13 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/json.h"
+#include "lowlevel-runtime/cgroups/cgroup.h"
 
 namespace berth::oci {
 
@@ -26,9 +28,17 @@ struct ContainerState {
   std::string owner;
   std::map<std::string, std::string> annotations;
   std::string cgroups_path;  // as given in the spec, to reopen the cgroup
-  bool creating = true;      // until the init reported that setup is done
-  Json config;               // the spec the container was created from
+  // A rootless container whose cgroup could not be created (not writable, not
+  // delegated): it runs without one.
+  bool without_cgroup = false;
+  bool creating = true;  // until the init reported that setup is done
+  Json config;           // the spec the container was created from
 };
+
+// Where container state lives unless --root says otherwise: /run/berth-oci for
+// root; for anyone else $XDG_RUNTIME_DIR/berth-oci, as runc picks
+// $XDG_RUNTIME_DIR/runc for a rootless user.
+std::string DefaultStateRoot();
 
 // Validates an id as runc does: letters, digits, '_', '+', '-', '.', not "." or "..".
 absl::Status ValidateContainerId(const std::string& id);
@@ -44,6 +54,9 @@ absl::StatusOr<std::vector<std::string>> ListContainerIds(const std::string& roo
 
 // The status right now: looks at the init process, the fifo and the freezer.
 Status CurrentStatus(const std::string& root, const ContainerState& state);
+// The container's cgroup as create left it: its own, or a NoCgroup for a
+// rootless container that runs without one.
+absl::StatusOr<std::unique_ptr<Cgroup>> OpenContainerCgroup(const ContainerState& state);
 // True while the init process recorded in state exists and is not a zombie.
 bool InitAlive(const ContainerState& state);
 

@@ -20,6 +20,7 @@
 #include "common/oci/runtime_spec.h"
 #include "common/status.h"
 #include "lowlevel-runtime/cgroups/cgroup.h"
+#include "lowlevel-runtime/cgroups/no_cgroup.h"
 #include "lowlevel-runtime/commands.h"
 #include "lowlevel-runtime/container_init.h"
 #include "lowlevel-runtime/container_state.h"
@@ -33,6 +34,30 @@
 
 namespace berth::oci {
 namespace {
+
+bool IsPermissionError(const absl::Status& status) {
+  int err = ErrnoOf(status);
+  return err == EACCES || err == EPERM || err == EROFS;
+}
+
+// The container's cgroup, created with resources applied. A rootless caller
+// that may not write the hierarchy (no delegation) gets a container without a
+// cgroup, with a warning, as long as the spec asks for no limits; with limits
+// that is an error, as in runc.
+absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroup(const Spec& spec, const std::string& id,
+                                                     const Resources& resources) {
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup, OpenCgroup(spec.linux.cgroups_path, id));
+  absl::Status created = cgroup->Create(&resources);
+  if (created.ok()) return cgroup;
+  if (::geteuid() == 0 || !IsPermissionError(created)) return created;
+  if (HasResourceLimits(resources)) {
+    return Annotate(created,
+                    "rootless container with resource limits needs a writable "
+                    "(delegated) cgroup");
+  }
+  LogWarn("rootless: no cgroup for container {}: {}", id, created.message());
+  return std::make_unique<NoCgroup>(0);
+}
 
 absl::StatusOr<std::string> RealPath(const std::string& path, absl::string_view what) {
   char resolved[PATH_MAX];
@@ -132,9 +157,9 @@ absl::StatusOr<pid_t> Create(const GlobalOptions& global, const CreateOptions& o
   // O_RDWR: opening does not block, and the init holds a reader that `start` can find.
   BERTH_ASSIGN_OR_RETURN(UniqueFd fifo_fd, OpenFile(fifo, O_RDWR));
 
-  BERTH_ASSIGN_OR_RETURN(cgroup, OpenCgroup(spec.linux.cgroups_path, options.id));
   Resources resources = EffectiveResources(spec);
-  BERTH_RETURN_IF_ERROR(cgroup->Create(&resources));
+  BERTH_ASSIGN_OR_RETURN(cgroup, CreateCgroup(spec, options.id, resources));
+  state.without_cgroup = cgroup->Paths().empty();
 
   BERTH_ASSIGN_OR_RETURN(auto channels, SyncChannel::MakePair());
   SyncChannel& parent_end = channels.first;

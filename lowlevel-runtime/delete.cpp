@@ -44,7 +44,7 @@ absl::Status Delete(const GlobalOptions& global, const std::string& id, bool for
     return absl::FailedPreconditionError(
         absl::StrCat("cannot delete container ", id, " that is not stopped: ", StatusName(status)));
   }
-  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenCgroup(state.cgroups_path, state.id));
+  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenContainerCgroup(state));
   if (status != Status::kStopped) BERTH_RETURN_IF_ERROR(KillAll(*cgroup, state));
 
   absl::Status removed = cgroup->Destroy();

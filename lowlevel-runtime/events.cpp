@@ -37,7 +37,7 @@ absl::Status Events(const GlobalOptions& global, const std::string& id, bool sta
   if (CurrentStatus(global.root, state) == Status::kStopped) {
     return absl::FailedPreconditionError(absl::StrCat("container ", id, " is not running"));
   }
-  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenCgroup(state.cgroups_path, state.id));
+  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenContainerCgroup(state));
   std::vector<std::string> dirs = cgroup->Paths();
   if (stats_only) {
     Json stats = CgroupStats(dirs);

@@ -166,7 +166,7 @@ absl::StatusOr<int> Exec(const GlobalOptions& global, const ExecOptions& options
       return LastErrnoError("join the container's pid namespace");
     }
   }
-  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenCgroup(state.cgroups_path, state.id));
+  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenContainerCgroup(state));
   BERTH_ASSIGN_OR_RETURN(auto channels, SyncChannel::MakePair());
 
   sigset_t forwarded;

@@ -17,7 +17,7 @@ absl::Status Kill(const GlobalOptions& global, const std::string& id, const std:
   BERTH_ASSIGN_OR_RETURN(ContainerState state, LoadState(global.root, id));
   Status status = CurrentStatus(global.root, state);
   if (all) {
-    BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenCgroup(state.cgroups_path, state.id));
+    BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenContainerCgroup(state));
     auto pids = cgroup->Pids();
     if (pids.ok()) {
       bool frozen = status == Status::kPaused;

@@ -4,6 +4,7 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -102,9 +103,21 @@ std::string MappingText(const std::vector<IdMapping>& mappings) {
 
 absl::Status WriteIdMappings(pid_t pid, const Linux& linux) {
   std::string proc = absl::StrCat("/proc/", pid);
-  BERTH_RETURN_IF_ERROR(WriteStringToFile(proc + "/uid_map", MappingText(linux.uid_mappings)));
-  BERTH_RETURN_IF_ERROR(WriteStringToFile(proc + "/gid_map", MappingText(linux.gid_mappings)));
-  return absl::OkStatus();
+  bool unprivileged = ::geteuid() != 0;
+  auto write_map = [&](const char* file, const std::vector<IdMapping>& mappings) {
+    absl::Status st = WriteStringToFile(absl::StrCat(proc, "/", file), MappingText(mappings));
+    if (!st.ok() && unprivileged) {
+      return Annotate(st, "rootless: an unprivileged user can map only its own uid and gid");
+    }
+    return st;
+  };
+  BERTH_RETURN_IF_ERROR(write_map("uid_map", linux.uid_mappings));
+  if (unprivileged) {
+    // Without CAP_SETGID in the parent namespace the kernel takes a gid_map only
+    // once setgroups(2) is denied in the new namespace (user_namespaces(7)).
+    BERTH_RETURN_IF_ERROR(WriteStringToFile(proc + "/setgroups", "deny"));
+  }
+  return write_map("gid_map", linux.gid_mappings);
 }
 
 }  // namespace berth::oci

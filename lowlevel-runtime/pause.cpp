@@ -14,7 +14,7 @@ absl::Status Pause(const GlobalOptions& global, const std::string& id) {
     return absl::FailedPreconditionError(
         absl::StrCat("container not running (", StatusName(status), ")"));
   }
-  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenCgroup(state.cgroups_path, state.id));
+  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenContainerCgroup(state));
   return cgroup->Freeze(true);
 }
 
@@ -23,7 +23,7 @@ absl::Status Resume(const GlobalOptions& global, const std::string& id) {
   if (CurrentStatus(global.root, state) != Status::kPaused) {
     return absl::FailedPreconditionError("container not paused");
   }
-  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenCgroup(state.cgroups_path, state.id));
+  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenContainerCgroup(state));
   return cgroup->Freeze(false);
 }
 

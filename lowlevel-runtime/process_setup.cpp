@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/fd_util.h"
@@ -88,12 +89,21 @@ void ResetSignals() {
   }
 }
 
+bool SetgroupsAllowed() {
+  auto text = ReadFileToString("/proc/self/setgroups");
+  return !text.ok() || !absl::StartsWith(*text, "deny");
+}
+
 absl::Status SwitchUser(const User& user, bool setgroups_allowed) {
   if (setgroups_allowed) {
     std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
     if (::setgroups(groups.size(), groups.data()) != 0) {
       return LastErrnoError("setgroups for process.user.additionalGids");
     }
+  } else if (!user.additional_gids.empty()) {
+    return absl::FailedPreconditionError(
+        "process.user.additionalGids cannot be set: setgroups is denied in this user namespace "
+        "(rootless)");
   }
   if (::setresgid(user.gid, user.gid, user.gid) != 0) {
     return LastErrnoError(absl::StrCat("setgid to ", user.gid));

@@ -20,7 +20,7 @@ absl::Status Ps(const GlobalOptions& global, const std::string& id, const std::s
     return absl::InvalidArgumentError(absl::StrCat("invalid format option: ", format));
   }
   BERTH_ASSIGN_OR_RETURN(ContainerState state, LoadState(global.root, id));
-  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenCgroup(state.cgroups_path, state.id));
+  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenContainerCgroup(state));
   BERTH_ASSIGN_OR_RETURN(std::vector<pid_t> pids, cgroup->Pids());
   if (format == "json") {
     std::cout << DumpJson(Json(pids)) << "\n";

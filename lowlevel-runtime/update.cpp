@@ -58,7 +58,7 @@ absl::Status Update(const GlobalOptions& global, const UpdateOptions& options) {
     return absl::FailedPreconditionError("container not running");
   }
   BERTH_ASSIGN_OR_RETURN(Resources resources, ResourcesFrom(options));
-  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenCgroup(state.cgroups_path, state.id));
+  BERTH_ASSIGN_OR_RETURN(auto cgroup, OpenContainerCgroup(state));
   return cgroup->Apply(resources);
 }
 

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -128,11 +129,14 @@ absl::Status ApplyCapabilities(const Capabilities& caps) {
 
   // The ambient set is inherited across fork: start from nothing.
   if (cap_reset_ambient() != 0) return LastErrnoError("clear ambient capabilities");
+  // As runc: an ambient capability that cannot be raised (the kernel wants it
+  // permitted and inheritable; `runc spec` leaves inheritable empty) is a
+  // warning, not a failure.
   for (int cap : ambient) {
     if (cap_set_ambient(cap, CAP_SET) != 0) {
-      int err = errno;
-      return ErrnoError(err, absl::StrCat("raise ambient capability ", CapabilityName(cap),
-                                          " (it must also be permitted and inheritable)"));
+      std::string reason = std::strerror(errno);
+      reason[0] = absl::ascii_tolower(reason[0]);  // Go's wording: "operation not permitted"
+      LogWarn("can't raise ambient capability {}: {}", CapabilityName(cap), reason);
     }
   }
   return absl::OkStatus();

@@ -4,7 +4,7 @@
 # namespace with that mount unmounted, so it sees a plain v1 layout.
 # Usage: crun-hybrid-wrapper.sh [crun args...]
 set -euo pipefail
-if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
+if [[ $(id -u) -eq 0 ]] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
   exec unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified; exec crun "$@"' crun "$@"
 fi
 exec crun "$@"

@@ -46,6 +46,10 @@ def is_runc():
     return runtime_name() == "runc"
 
 
+def is_berth():
+    return runtime_name() == "berth-oci"
+
+
 def is_crun():
     return runtime_name().startswith("crun")
 
@@ -1149,6 +1153,161 @@ class RuntimeTest(unittest.TestCase):
         self.assert_refused(c, c.create(check=False), "no_such_syscall_xyz")
 
 
+NOBODY = 65534
+
+
+def nobody_processes():
+    """Pids of the live (not zombie) processes of user nobody."""
+    pids = set()
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                if os.stat("/proc/" + p).st_uid == NOBODY and pid_alive(int(p)):
+                    pids.add(int(p))
+            except OSError:
+                pass
+    return pids
+
+
+class RootlessTest(unittest.TestCase):
+    """The runtime run by an unprivileged user (nobody), in the user namespace of
+    `spec --rootless`, with cgroups it may not write: it runs without a cgroup
+    unless the spec asks for limits."""
+
+    def setUp(self):
+        if is_crun() and os.path.ismount("/sys/fs/cgroup/unified") and \
+                not self._testMethodName.startswith("test_spec"):
+            # crun 1.8 refuses the hybrid layout ("drop all controllers from cgroupv2"),
+            # and as nobody its wrapper cannot unmount the cgroup2 part.
+            self.skipTest("crun does not run rootless on a hybrid cgroup layout")
+        self.home = tempfile.mkdtemp(prefix="rootless-", dir=WORK)
+        self.xdg = os.path.join(self.home, "run")
+        self.bundle = os.path.join(self.home, "bundle")
+        for d in (self.xdg, self.bundle):
+            os.mkdir(d, 0o700)
+        for d in (self.home, self.xdg, self.bundle):
+            os.chown(d, NOBODY, NOBODY)
+        self.id = "rl%06d" % random.randrange(10**6)
+        self.nobody_before = nobody_processes()
+        self.addCleanup(self.check_clean)
+
+    def rt(self, *args, check=True, timeout=30):
+        """RUNTIME ARGS as nobody, in the bundle, with XDG_RUNTIME_DIR set and no --root.
+        Output goes through files: a created container's init keeps them open."""
+        env = {"PATH": os.environ["PATH"], "HOME": self.home, "XDG_RUNTIME_DIR": self.xdg}
+        cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
+               "--inh-caps=-all", RUNTIME] + list(args)
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            res = subprocess.run(cmd, cwd=self.bundle, env=env, stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=err, text=True, timeout=timeout)
+            out.seek(0)
+            err.seek(0)
+            res.stdout, res.stderr = out.read(), err.read()
+        if check and res.returncode != 0:
+            self.fail("%s as nobody failed (%d): %s" % (" ".join(args), res.returncode,
+                                                         res.stderr.strip()))
+        return res
+
+    def write_spec(self, args, mutate=None):
+        """`spec --rootless` as nobody, then the shared rootfs and ARGS."""
+        self.rt("spec", "--rootless")
+        path = os.path.join(self.bundle, "config.json")
+        with open(path) as f:
+            cfg = json.load(f)
+        cfg["root"]["path"] = os.path.join(WORK, "rootfs")
+        cfg["process"]["args"] = list(args)
+        cfg["process"]["terminal"] = False
+        if mutate:
+            mutate(cfg)
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        return cfg
+
+    def state_root(self):
+        name = "crun" if is_crun() else runtime_name()
+        return os.path.join(self.xdg, name)
+
+    def check_clean(self):
+        self.rt("delete", "--force", self.id, check=False)
+        leaks = []
+        if os.path.exists(os.path.join(self.state_root(), self.id)):
+            leaks.append("state dir %s" % os.path.join(self.state_root(), self.id))
+        # An init made with CLONE_PARENT is this process's child: reap it.
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        leaks += ["process %d: %s" % (p, read("/proc/%d/cmdline" % p))
+                  for p in nobody_processes() - self.nobody_before]
+        with open("/proc/self/mountinfo") as f:
+            leaks += ["mount " + line.split()[4] for line in f if self.home in line]
+        shutil.rmtree(self.home, ignore_errors=True)
+        self.assertEqual(leaks, [], "left behind")
+
+    def test_spec_rootless_maps_the_callers_ids_to_root(self):
+        cfg = self.write_spec(["true"])
+        ns = [n["type"] for n in cfg["linux"]["namespaces"]]
+        self.assertIn("user", ns)
+        if is_crun():
+            return  # crun's rootless spec has a network namespace and leaves the mappings to run time
+        self.assertNotIn("network", ns)  # runc's, and so ours, shares the host's network
+        self.assertEqual(cfg["linux"]["uidMappings"],
+                         [{"containerID": 0, "hostID": NOBODY, "size": 1}])
+        self.assertEqual(cfg["linux"]["gidMappings"],
+                         [{"containerID": 0, "hostID": NOBODY, "size": 1}])
+        self.assertNotIn("resources", cfg["linux"])
+
+    def test_run_as_an_unprivileged_user(self):
+        cfg = self.write_spec(["sh", "-c", "id -u; cat /proc/self/uid_map; hostname; echo x > /tmp/f; "
+                         "cat /tmp/f; ls /dev/null"],
+                        mutate=lambda cfg: cfg["mounts"].append(
+                            {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+                             "options": ["nosuid", "nodev", "mode=1777"]}))
+        res = self.rt("run", self.id)
+        lines = res.stdout.splitlines()
+        self.assertEqual(len(lines), 5, "stdout %r stderr %r" % (res.stdout, res.stderr))
+        self.assertEqual(lines[0], "0")
+        self.assertEqual(lines[1].split(), ["0", str(NOBODY), "1"])
+        self.assertEqual(lines[2], cfg["hostname"])
+        self.assertEqual(lines[3:], ["x", "/dev/null"])
+        # The state lived under $XDG_RUNTIME_DIR, and `run` removed it.
+        self.assertTrue(os.path.isdir(self.state_root()), os.listdir(self.xdg))
+        self.assertEqual(self.rt("list", "-q").stdout.strip(), "")
+
+    def test_create_start_kill_delete_without_cgroup_access(self):
+        self.write_spec(["sleep", "100"])
+        res = self.rt("create", self.id)
+        if is_berth():
+            self.assertIn("no cgroup for container %s" % self.id, res.stderr)
+        state = json.loads(self.rt("state", self.id).stdout)
+        self.assertEqual(state["status"], "created")
+        pid = state["pid"]
+        self.assertEqual(os.stat("/proc/%d" % pid).st_uid, NOBODY)
+        self.rt("start", self.id)
+        self.assertTrue(wait_until(lambda: json.loads(
+            self.rt("state", self.id).stdout)["status"] == "running"))
+        self.assertEqual(read("/proc/%d/cmdline" % pid), "sleep\x00100\x00")
+        self.rt("kill", self.id, "KILL")
+        self.assertTrue(wait_until(lambda: json.loads(
+            self.rt("state", self.id).stdout)["status"] == "stopped"))
+        self.rt("delete", self.id)
+        self.assertFalse(os.path.exists(os.path.join(self.state_root(), self.id)))
+        self.assertFalse(pid_alive(pid))
+
+    def test_resource_limits_without_cgroup_access_are_refused(self):
+        if not is_berth():
+            self.skipTest("%s's answer to limits it cannot apply differs" % runtime_name())
+        self.write_spec(["true"], mutate=lambda cfg: cfg["linux"].update(
+            {"resources": {"pids": {"limit": 10}}}))
+        res = self.rt("create", self.id, check=False)
+        self.assertNotEqual(res.returncode, 0)
+        self.assertIn("cgroup", res.stderr)
+        self.assertIn("resource limits", res.stderr)
+        self.assertEqual(self.rt("list", "-q").stdout.strip(), "")
+
+
 def prepare():
     global WORK
     WORK = tempfile.mkdtemp(prefix="berth-oci-test-")
@@ -1168,6 +1327,8 @@ def main():
         print(__doc__)
         sys.exit(2)
     RUNTIME = sys.argv.pop(1)
+    if os.sep in RUNTIME:
+        RUNTIME = os.path.abspath(RUNTIME)  # the rootless tests run it from the bundle
     if os.geteuid() != 0:
         print("these tests create real containers and need root")
         sys.exit(1)

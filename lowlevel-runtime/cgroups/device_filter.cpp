@@ -131,6 +131,10 @@ absl::Status AttachDeviceFilter(int cgroup_dir_fd, const std::vector<DeviceCgrou
                                         " instructions)", log.empty() ? "" : ": ", log));
   }
   UniqueFd program(fd);
+  // Programs attached with BPF_F_ALLOW_MULTI all run, and all must allow: an
+  // update replaces the old filter rather than adding to it. As runc does, the
+  // new one is attached before the old ones go, so no moment is unfiltered.
+  BERTH_ASSIGN_OR_RETURN(std::vector<uint32_t> old_ids, AttachedDeviceFilters(cgroup_dir_fd));
   union bpf_attr attach;
   std::memset(&attach, 0, sizeof attach);
   attach.target_fd = static_cast<uint32_t>(cgroup_dir_fd);
@@ -140,7 +144,41 @@ absl::Status AttachDeviceFilter(int cgroup_dir_fd, const std::vector<DeviceCgrou
   if (::syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach) != 0) {
     return LastErrnoError("attach the device filter to the cgroup");
   }
+  for (uint32_t id : old_ids) {
+    union bpf_attr by_id;
+    std::memset(&by_id, 0, sizeof by_id);
+    by_id.prog_id = id;
+    int old_fd = static_cast<int>(::syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &by_id, sizeof by_id));
+    if (old_fd < 0) {
+      if (errno == ENOENT) continue;  // gone meanwhile
+      return LastErrnoError(absl::StrCat("open the old device filter (program id ", id, ")"));
+    }
+    UniqueFd old_program(old_fd);
+    union bpf_attr detach;
+    std::memset(&detach, 0, sizeof detach);
+    detach.target_fd = static_cast<uint32_t>(cgroup_dir_fd);
+    detach.attach_bpf_fd = static_cast<uint32_t>(old_program.Get());
+    detach.attach_type = BPF_CGROUP_DEVICE;
+    if (::syscall(SYS_bpf, BPF_PROG_DETACH, &detach, sizeof detach) != 0 && errno != ENOENT) {
+      return LastErrnoError(absl::StrCat("detach the old device filter (program id ", id, ")"));
+    }
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<uint32_t>> AttachedDeviceFilters(int cgroup_dir_fd) {
+  std::vector<uint32_t> ids(64);
+  union bpf_attr query;
+  std::memset(&query, 0, sizeof query);
+  query.query.target_fd = static_cast<uint32_t>(cgroup_dir_fd);
+  query.query.attach_type = BPF_CGROUP_DEVICE;
+  query.query.prog_ids = reinterpret_cast<uint64_t>(ids.data());
+  query.query.prog_cnt = static_cast<uint32_t>(ids.size());
+  if (::syscall(SYS_bpf, BPF_PROG_QUERY, &query, sizeof query) != 0) {
+    return LastErrnoError("list the cgroup's device filters");
+  }
+  ids.resize(query.query.prog_cnt);
+  return ids;
 }
 
 }  // namespace berth::oci

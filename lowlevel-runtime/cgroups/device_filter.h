@@ -5,6 +5,7 @@
 
 #include <linux/bpf.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -18,7 +19,10 @@ namespace berth::oci {
 std::vector<struct bpf_insn> DeviceFilterProgram(const std::vector<DeviceCgroupRule>& rules);
 
 // Loads the program and attaches it to the cgroup directory `cgroup_dir_fd`,
-// replacing programs attached before by this function (BPF_F_ALLOW_MULTI).
+// replacing the device programs attached to that cgroup before.
 absl::Status AttachDeviceFilter(int cgroup_dir_fd, const std::vector<DeviceCgroupRule>& rules);
+
+// The ids of the device programs attached to the cgroup directory itself.
+absl::StatusOr<std::vector<uint32_t>> AttachedDeviceFilters(int cgroup_dir_fd);
 
 }  // namespace berth::oci

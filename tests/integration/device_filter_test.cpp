@@ -118,3 +118,21 @@ TEST_CASE("device filter program: one verdict per rule plus the default") {
             {Rule(true, "c", 1, 3, "rwm"), Rule(false, "a", std::nullopt, std::nullopt, "rwm")})
             .size() == 6 + 2);
 }
+
+TEST_CASE("device filter: attaching again replaces the filter (update)", "[root]") {
+  if (::geteuid() != 0 || UnifiedMount().empty()) {
+    WARN("skipped: needs root and a cgroup2 mount");
+    return;
+  }
+  FilteredCgroup cg({Rule(true, "c", 1, 5, "rwm")});  // /dev/zero only
+  CHECK(cg.OpenErrno("/dev/null", O_RDONLY) == EPERM);
+  auto fd = berth::OpenFile(cg.dir, O_RDONLY | O_DIRECTORY);
+  REQUIRE(fd.ok());
+  REQUIRE(berth::oci::AttachDeviceFilter(fd->Get(), {Rule(true, "c", 1, 3, "rwm")}).ok());
+  // Stacked, the two programs would both have to allow: nothing would open.
+  CHECK(cg.OpenErrno("/dev/null", O_RDONLY) == 0);
+  CHECK(cg.OpenErrno("/dev/zero", O_RDONLY) == EPERM);
+  auto attached = berth::oci::AttachedDeviceFilters(fd->Get());
+  REQUIRE(attached.ok());
+  CHECK(attached->size() == 1);
+}

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/build_info.h"
+#include "shim/shim_commands.h"
 #include "shim/shim_flags.h"
 
 namespace berth::shim {
@@ -20,8 +21,13 @@ int Main(int argc, char** argv) {
     std::cout << VersionText("containerd-shim-berth-v2") << "\n";
     return 0;
   }
-  std::cerr << "containerd-shim-berth-v2: the task service is not built yet (see the shim issue)\n";
-  return 1;
+  if (flags->action == "start") return StartShim(*flags, argv[0]);
+  if (flags->action == "delete") return DeleteAfterShim(*flags);
+  if (flags->id.empty() || flags->namespace_name.empty()) {
+    std::cerr << "containerd-shim-berth-v2: -namespace and -id are required\n";
+    return 2;
+  }
+  return ServeShim(*flags);
 }
 
 }  // namespace berth::shim

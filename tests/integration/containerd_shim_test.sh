@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Usage: tests/integration/containerd_runc_shim_test.sh RUNTIME_BINARY
+# Usage: tests/integration/containerd_shim_test.sh RUNTIME_BINARY [SHIM_BINARY]
 #
-# Proves RUNTIME_BINARY (berth-oci, or runc to validate this test) is a drop-in
-# for runc under containerd's runc shim (io.containerd.runc.v2), as ctr drives
-# it: image import, run --rm (stdout, exit code, tty), run -d, task exec, task
-# ps, task pause/resume, task kill, task delete, containers delete.
+# Drives RUNTIME_BINARY (berth-oci, runc or crun) through a containerd shim, as
+# ctr drives it: image import, run --rm (stdout, exit code, tty), run -d, task
+# exec, task ps, task pause/resume, task kill, task delete, containers delete.
+#
+# Without SHIM_BINARY the shim is containerd's runc shim (io.containerd.runc.v2):
+# RUNTIME must be a drop-in for runc. containerd 1.6 hands that shim runtime
+# options (BinaryName, Root) only from the client outside CRI, so ctr passes
+# them: `ctr run --runc-binary RUNTIME --runc-root ROOT`.
+# With SHIM_BINARY (containerd-shim-berth-v2) the shim is ours, runtime
+# io.containerd.berth.v2 (containerd finds it on PATH), and the options reach
+# it as CRI would send them: `ctr run --runtime-config-path` naming a TOML file
+# with BinaryName and Root.
 #
 # A private containerd (Debian's 1.6) runs with root, state, sockets and opt dir
 # under one mktemp -d directory; CRI and the other plugins that would reach the
-# network or the host's /opt are disabled. containerd 1.6 hands runtime options
-# (BinaryName, Root) to the runc shim only from the client's request outside
-# CRI, so ctr passes them: `ctr run --runc-binary RUNTIME --runc-root ROOT`
-# (what the CRI section's `options.BinaryName/Root` would do for kubelet).
-# The test checks that RUNTIME's --root really holds the container while it
-# runs, and that runc's default roots do not.
+# network or the host's /opt are disabled. The test checks that RUNTIME's --root
+# really holds the container while it runs, and that the default roots do not.
 #
 # Cleans up on exit, even on failure: tasks, containers, containerd and its
 # shims, mounts under the temp dir, the temp dir; then checks that no process
@@ -21,9 +25,14 @@
 # busybox-static. Offline.
 set -euo pipefail
 
-if [[ $# -ne 1 || -z $1 ]]; then
-    echo "usage: $0 RUNTIME_BINARY" >&2
+if [[ $# -lt 1 || $# -gt 2 || -z $1 ]]; then
+    echo "usage: $0 RUNTIME_BINARY [SHIM_BINARY]" >&2
     exit 2
+fi
+shim_binary=
+if [[ $# -eq 2 ]]; then
+    shim_binary=$(readlink -f -- "$2")
+    [[ -x $shim_binary ]] || { echo "FAIL: shim binary not found: $2" >&2; exit 2; }
 fi
 runtime=$(command -v -- "$1") || { echo "FAIL: runtime binary not found: $1" >&2; exit 2; }
 runtime=$(readlink -f -- "$runtime")
@@ -54,8 +63,16 @@ die() {
 
 # ctr against the private containerd, never hanging forever.
 c() { timeout 60 ctr -a "$sock" -n "$ns" "$@"; }
-# The runtime options the runc shim must get; ctr sends them with the task.
-runc_opts=(--runc-binary "$runtime" --runc-root "$rtroot" --fifo-dir "$tmp/fifo")
+# The shim and the runtime options it must get; ctr sends them with the container.
+if [[ -z $shim_binary ]]; then
+    shim_name="containerd's runc shim"
+    runc_opts=(--runc-binary "$runtime" --runc-root "$rtroot" --fifo-dir "$tmp/fifo")
+else
+    shim_name="containerd-shim-berth-v2"
+    printf 'BinaryName = "%s"\nRoot = "%s"\n' "$runtime" "$rtroot" >"$tmp/runtime.toml"
+    runc_opts=(--runtime io.containerd.berth.v2 --runtime-config-path "$tmp/runtime.toml"
+               --fifo-dir "$tmp/fifo")
+fi
 
 # pids_of_test: every process (but this shell and its children) whose command
 # line or cwd mentions the temp dir: containerd, its shims, leftovers.
@@ -140,9 +157,9 @@ cleanup() {
         echo "$containerd_log_tail" >&2
     fi
     if [[ $rc -eq 0 ]]; then
-        echo "PASS: containerd runc shim drives $runtime ($((SECONDS - start)) s)"
+        echo "PASS: $shim_name drives $runtime ($((SECONDS - start)) s)"
     else
-        echo "FAIL: containerd runc shim with $runtime (exit $rc, $((SECONDS - start)) s)" >&2
+        echo "FAIL: $shim_name with $runtime (exit $rc, $((SECONDS - start)) s)" >&2
     fi
     exit "$rc"
 }
@@ -171,7 +188,7 @@ expect_eq() {
 runtime_state() { "$runtime" --root "$nsroot" state "$1" | jq -r ".$2"; }
 
 # --- containerd ----------------------------------------------------------------
-log "runtime: $runtime; temp dir: $tmp"
+log "runtime: $runtime; shim: ${shim_binary:-io.containerd.runc.v2}; temp dir: $tmp"
 "$fixtures/busybox-image.sh" "$tmp/image" >/dev/null
 
 cat >"$tmp/config.toml" <<EOF
@@ -205,7 +222,9 @@ disabled_plugins = [
     path = "$tmp/opt"
 EOF
 
-containerd --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
+shim_path=$PATH
+[[ -z $shim_binary ]] || shim_path=$(dirname "$shim_binary"):$PATH
+PATH=$shim_path containerd --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
 containerd_pid=$!
 for i in $(seq 100); do
     ctr -a "$sock" version >/dev/null 2>&1 && break

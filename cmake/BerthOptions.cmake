@@ -33,3 +33,21 @@ function(berth_target name)
   target_link_libraries(${name} PRIVATE berth_warnings)
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
 endfunction()
+
+# berth_static_executable(target): for binaries that run per container (the
+# OCI runtime at every start, the shim for a container's life). Links them
+# fully static (cmake/static-link.sh), so they load no shared libraries and
+# dirty no relocation pages of their own, and moves the debug info into
+# <binary>.debug. Sanitizer builds stay dynamic: their runtimes need it.
+option(BERTH_STATIC "Link the per-container binaries (berth-oci, the shim) statically" ON)
+function(berth_static_executable name)
+  if(BERTH_STATIC AND NOT BERTH_SANITIZE)
+    set_target_properties(${name} PROPERTIES
+      RULE_LAUNCH_LINK ${PROJECT_SOURCE_DIR}/cmake/static-link.sh)
+  endif()
+  add_custom_command(TARGET ${name} POST_BUILD
+    COMMAND ${CMAKE_OBJCOPY} --only-keep-debug $<TARGET_FILE:${name}> $<TARGET_FILE:${name}>.debug
+    COMMAND ${CMAKE_OBJCOPY} --strip-all --add-gnu-debuglink=$<TARGET_FILE:${name}>.debug
+            $<TARGET_FILE:${name}>
+    VERBATIM)
+endfunction()

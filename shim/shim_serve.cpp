@@ -54,10 +54,16 @@ absl::Status Serve(const ShimFlags& flags) {
   ::sigaddset(&mask, SIGTERM);
   ::sigaddset(&mask, SIGINT);
   ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  if (::getsockopt(kListenerFd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) {
+    return absl::FailedPreconditionError(
+        "fd 3 is not a listening socket: the shim is started by its `start` command");
+  }
+  UniqueFd listener(kListenerFd);
   UniqueFd signals(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signals) return LastErrnoError("signalfd");
 
-  UniqueFd listener(kListenerFd);
   ::fcntl(listener.Get(), F_SETFD, FD_CLOEXEC);
   ::fcntl(listener.Get(), F_SETFL, O_NONBLOCK);
   std::string socket_path = SocketPathOf(listener.Get());

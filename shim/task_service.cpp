@@ -168,6 +168,17 @@ absl::StatusOr<task::CreateTaskResponse> TaskService::Create(const task::CreateT
   event.set_pid(static_cast<uint32_t>(init_->pid));
   events_.Publish("/tasks/create", "TaskCreate", event);
 
+  auto oom = TaskOomWatch::Start(loop_, init_->pid, [this] {
+    containerd::events::TaskOOM oom_event;
+    oom_event.set_container_id(identity_.id);
+    events_.Publish("/tasks/oom", "TaskOOM", oom_event);
+  });
+  if (oom.ok()) {
+    oom_watch_ = std::move(*oom);
+  } else {
+    LogWarn("no OOM notifications for {}: {}", r.id(), oom.status().message());
+  }
+
   task::CreateTaskResponse response;
   response.set_pid(static_cast<uint32_t>(init_->pid));
   return response;
@@ -269,6 +280,7 @@ absl::StatusOr<task::DeleteResponse> TaskService::Delete(const task::DeleteReque
     rootfs_mounted_ = false;
   }
   init_deleted_ = true;
+  oom_watch_.reset();
   containerd::events::TaskDelete event;
   event.set_container_id(r.id());
   event.set_pid(response.pid());

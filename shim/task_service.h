@@ -20,6 +20,7 @@
 #include "shim/event_publisher.h"
 #include "shim/oci_runtime.h"
 #include "shim/process_io.h"
+#include "shim/task_oom.h"
 
 namespace berth::shim {
 
@@ -93,6 +94,7 @@ class TaskService {
   std::optional<Process> init_;
   bool init_deleted_ = false;
   std::map<std::string, Process> execs_;
+  std::unique_ptr<TaskOomWatch> oom_watch_;
   bool shutdown_ = false;
 };
 

@@ -377,6 +377,24 @@ topics=$(grep -F "$ns" "$tmp/events.txt" | grep -F "\"$id\"" | grep -o '/tasks/[
     || die "pause/resume events out of order: $topics"
 pass "task events in order: $topics"
 
+# --- over its memory limit: killed (137), and containerd hears of the OOM ---------
+oom_id=berth-oom-$tag
+ids+=("$oom_id")
+ctr -a "$sock" events >"$tmp/oom-events.txt" 2>&1 &
+events_pid=$!
+sleep 0.2
+rc=0
+# sh holds what it reads: the largest process in the cgroup, the one the OOM killer picks.
+c run --rm --memory-limit 33554432 "${runc_opts[@]}" "$image" "$oom_id" \
+    sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' </dev/null >/dev/null || rc=$?
+sleep 0.3
+kill "$events_pid" 2>/dev/null
+wait "$events_pid" 2>/dev/null || true
+expect_eq "ctr run over the memory limit: exit status" "$rc" 137
+grep -F "\"$oom_id\"" "$tmp/oom-events.txt" | grep -q '/tasks/oom' \
+    || die "no /tasks/oom event for $oom_id: $(grep -F "$oom_id" "$tmp/oom-events.txt" | grep -o '/tasks/[a-z-]*' | tr '\n' ' ')"
+pass "/tasks/oom published for $oom_id"
+
 # --- containerd killed: the shim and the task live on; containerd comes back ------
 shim_pid=
 for p in /proc/[0-9]*; do

@@ -180,3 +180,75 @@ TEST_CASE("shim: Shutdown without a task ends the shim and removes its socket") 
   struct stat st;
   CHECK(::stat(shim.socket_path.c_str(), &st) != 0);
 }
+
+TEST_CASE("shim: a task that exited answers a new client's State and Wait, then deletes") {
+  StartedShim shim;
+  std::string bundle = shim.bundle + "/bundle";
+  berth::SpawnOptions fixture;
+  fixture.argv = {BERTH_FIXTURES "/busybox-bundle.sh", bundle, "sh", "-c", "exit 5"};
+  auto built = berth::Spawn(fixture);
+  REQUIRE(built.ok());
+  REQUIRE(built->Wait().value_or(-1) == 0);
+
+  containerd::runc::v1::Options options;
+  options.set_binary_name(BERTH_OCI_BINARY);
+  options.set_root(shim.bundle + "/runtime-root");
+  task::CreateTaskRequest create;
+  create.set_id("c1");
+  create.set_bundle(bundle);
+  create.mutable_options()->set_type_url("containerd.runc.v1.Options");
+  create.mutable_options()->set_value(options.SerializeAsString());
+  auto created = shim.Call("Create", create.SerializeAsString());
+  REQUIRE(created.ok());
+  task::CreateTaskResponse create_response;
+  REQUIRE(create_response.ParseFromString(*created));
+  pid_t init = static_cast<pid_t>(create_response.pid());
+  CHECK(init > 0);
+
+  task::StartRequest start;
+  start.set_id("c1");
+  REQUIRE(shim.Call("Start", start.SerializeAsString()).ok());
+
+  task::StateRequest state_request;
+  state_request.set_id("c1");
+  task::StateResponse state;
+  for (int i = 0; i < 500; ++i) {
+    auto answer = shim.Call("State", state_request.SerializeAsString());
+    REQUIRE(answer.ok());
+    REQUIRE(state.ParseFromString(*answer));
+    if (state.status() == containerd::v1::types::STOPPED) break;
+    ::usleep(10000);
+  }
+  CHECK(state.status() == containerd::v1::types::STOPPED);
+  CHECK(state.exit_status() == 5);
+  CHECK(state.pid() == static_cast<uint32_t>(init));
+  CHECK_FALSE(Alive(init));  // reaped by the shim
+
+  // Another connection, after the fact: Wait answers at once.
+  task::WaitRequest wait;
+  wait.set_id("c1");
+  auto waited = shim.Call("Wait", wait.SerializeAsString());
+  REQUIRE(waited.ok());
+  task::WaitResponse wait_response;
+  REQUIRE(wait_response.ParseFromString(*waited));
+  CHECK(wait_response.exit_status() == 5);
+  CHECK(wait_response.exited_at().seconds() > 0);
+
+  // A task that exists keeps the shim through Shutdown; Delete lets it go.
+  task::ShutdownRequest shutdown;
+  shutdown.set_id("c1");
+  REQUIRE(shim.Call("Shutdown", shutdown.SerializeAsString()).ok());
+  ::usleep(100000);
+  CHECK(Alive(shim.pid));
+  task::DeleteRequest del;
+  del.set_id("c1");
+  auto deleted = shim.Call("Delete", del.SerializeAsString());
+  REQUIRE(deleted.ok());
+  task::DeleteResponse delete_response;
+  REQUIRE(delete_response.ParseFromString(*deleted));
+  CHECK(delete_response.exit_status() == 5);
+  CHECK_FALSE(std::filesystem::exists(shim.bundle + "/runtime-root/berth-test/c1"));
+  REQUIRE(shim.Call("Shutdown", shutdown.SerializeAsString()).ok());
+  for (int i = 0; i < 200 && Alive(shim.pid); ++i) ::usleep(10000);
+  CHECK_FALSE(Alive(shim.pid));
+}

@@ -18,4 +18,4 @@ for arg in "$@"; do
   args+=("$arg")
 done
 [[ $grouped == 1 ]] && args+=("-Wl,--end-group")
-exec "${args[@]}" -static
+exec "${args[@]}" -static -Wl,--gc-sections

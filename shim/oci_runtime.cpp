@@ -14,13 +14,15 @@
 namespace berth::shim {
 
 std::vector<std::string> OciRuntime::Argv(const std::vector<std::string>& args) const {
-  std::vector<std::string> argv = {binary_,        "--root", root_, "--log", bundle_ + "/log.json",
-                                   "--log-format", "json"};
+  std::vector<std::string> argv = {binary_, "--root", root_};
+  if (!bundle_.empty())
+    argv.insert(argv.end(), {"--log", bundle_ + "/log.json", "--log-format", "json"});
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
 
 std::string OciRuntime::LastLoggedError() const {
+  if (bundle_.empty()) return "";
   auto text = ReadFileToString(bundle_ + "/log.json");
   if (!text.ok()) return "";
   std::string last;

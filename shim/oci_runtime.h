@@ -17,6 +17,8 @@ namespace berth::shim {
 class OciRuntime {
  public:
   // binary: a name looked up on PATH, or a path. root: the runtime's --root.
+  // bundle: where the runtime runs and logs (BUNDLE/log.json); empty for
+  // commands about no container (features), which then log to stderr.
   OciRuntime(std::string binary, std::string root, std::string bundle)
       : binary_(std::move(binary)), root_(std::move(root)), bundle_(std::move(bundle)) {}
 

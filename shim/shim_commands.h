@@ -9,6 +9,8 @@ namespace berth::shim {
 
 int StartShim(const ShimFlags& flags, const char* argv0);
 int DeleteAfterShim(const ShimFlags& flags);
+// -info: containerd.types.RuntimeInfo on stdout.
+int PrintRuntimeInfo(const ShimFlags& flags);
 // Serves the task service on the listening socket at fd 3 until Shutdown.
 int ServeShim(const ShimFlags& flags);
 

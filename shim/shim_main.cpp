@@ -21,6 +21,7 @@ int Main(int argc, char** argv) {
     std::cout << VersionText("containerd-shim-berth-v2") << "\n";
     return 0;
   }
+  if (flags->info) return PrintRuntimeInfo(*flags);
   if (flags->action == "start") return StartShim(*flags, argv[0]);
   if (flags->action == "delete") return DeleteAfterShim(*flags);
   if (flags->id.empty() || flags->namespace_name.empty()) {

@@ -22,6 +22,7 @@
 #include "common/ttrpc/client.h"
 #include "containerd/runc/options.pb.h"
 #include "containerd/task/v2/shim.pb.h"
+#include "containerd/types/introspection.pb.h"
 
 namespace {
 
@@ -251,4 +252,30 @@ TEST_CASE("shim: a task that exited answers a new client's State and Wait, then 
   REQUIRE(shim.Call("Shutdown", shutdown.SerializeAsString()).ok());
   for (int i = 0; i < 200 && Alive(shim.pid); ++i) ::usleep(10000);
   CHECK_FALSE(Alive(shim.pid));
+}
+
+TEST_CASE("shim: -info prints RuntimeInfo with the runtime's features") {
+  containerd::runc::v1::Options options;
+  options.set_binary_name(BERTH_OCI_BINARY);
+  berth::wire::Any any;
+  any.set_type_url("containerd.runc.v1.Options");
+  any.set_value(options.SerializeAsString());
+  auto result = berth::RunAndCapture({BERTH_SHIM_BINARY, "-info"}, any.SerializeAsString());
+  REQUIRE(result.ok());
+  CHECK(result->exit_code == 0);
+  containerd::types::RuntimeInfo info;
+  REQUIRE(info.ParseFromString(result->out));
+  CHECK(info.name() == "io.containerd.berth.v2");
+  CHECK_FALSE(info.version().version().empty());
+  CHECK(info.options().type_url() == "containerd.runc.v1.Options");
+  CHECK(info.features().type_url() ==
+        "types.containerd.io/opencontainers/runtime-spec/1/features/Features");
+  CHECK(absl::StrContains(info.features().value(), "\"ociVersionMax\""));
+
+  // Options it cannot read: an error, not a guess.
+  any.set_type_url("example.com/Unknown");
+  result = berth::RunAndCapture({BERTH_SHIM_BINARY, "-info"}, any.SerializeAsString());
+  REQUIRE(result.ok());
+  CHECK(result->exit_code != 0);
+  CHECK(absl::StrContains(result->err, "example.com/Unknown"));
 }

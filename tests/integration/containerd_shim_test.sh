@@ -275,10 +275,13 @@ id=berth-tty-$tag
 ids+=("$id")
 # ctr -t needs a terminal on its side: run_in_pty.py gives it one; the shim hands
 # the runtime a --console-socket and relays the pty.
-out=$("$here/run_in_pty.py" 60 ctr -a "$sock" -n "$ns" run --rm -t "${runc_opts[@]}" "$image" "$id" \
-    sh -c 'tty; test -t 1 && echo isatty' </dev/null | tr -cd '[:print:]\n')
+# ctr passes its terminal's size on (ResizePty): the container's pty has it.
+out=$(RUN_IN_PTY_SIZE=50x132 "$here/run_in_pty.py" 60 ctr -a "$sock" -n "$ns" run --rm -t "${runc_opts[@]}" \
+    "$image" "$id" sh -c 'tty; test -t 1 && echo isatty; sleep 0.5; stty size' </dev/null | tr -cd '[:print:]\n')
 [[ $out == *"/dev/pts/0"* && $out == *isatty* ]] || die "ctr run -t: tty output $(printf %q "$out"), want /dev/pts/0"
 pass "ctr run -t gets a pty (console socket): $(echo $out)"
+[[ $out == *"50 132"* ]] || die "ctr run -t: the container's terminal size is not 50 132: $(printf %q "$out")"
+pass "ctr run -t: the terminal's size reaches the container (ResizePty)"
 
 # --- run -d and the task lifecycle -------------------------------------------------
 id=berth-sleep-$tag
@@ -363,6 +366,9 @@ c tasks resume "$id"
 wait_status "$id" RUNNING
 expect_eq "$runtime state after resume" "$(runtime_state "$id" status)" running
 out=$(c tasks exec --fifo-dir "$tmp/fifo" --exec-id e4 "$id" echo alive </dev/null)
+# stdin reaches an exec, and its end (CloseIO) reaches it too: cat exits.
+out2=$(printf 'piped\n' | c tasks exec --fifo-dir "$tmp/fifo" --exec-id e6 "$id" cat)
+expect_eq "task exec: stdin through the fifo, closed at its end (CloseIO)" "$out2" piped
 expect_eq "task exec after resume" "$out" alive
 pass "task resume: RUNNING"
 
@@ -373,7 +379,7 @@ wait "$events_pid" 2>/dev/null || true
 topics=$(grep -F "$ns" "$tmp/events.txt" | grep -F "\"$id\"" | grep -o '/tasks/[a-z-]*' | tr '\n' ' ')
 [[ $topics == "/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/exit "* ]] \
     || die "task events out of order: $topics"
-[[ $topics == *"/tasks/paused /tasks/resumed /tasks/exec-added /tasks/exec-started /tasks/exit " ]] \
+[[ $topics == *"/tasks/exit /tasks/paused /tasks/resumed /tasks/exec-added /tasks/exec-started /tasks/exit "* ]] \
     || die "pause/resume events out of order: $topics"
 pass "task events in order: $topics"
 

@@ -8,6 +8,8 @@ writes to our stdout, and exits with its exit status. The clients under test
 plus timeout(1) gave them one with timeout's process group in the background,
 and left no trace when they hung.
 
+RUN_IN_PTY_SIZE=ROWSxCOLS in the environment sets the terminal's window size.
+
 If COMMAND has not exited within SECONDS, the processes of its session are
 listed on stderr (pid, state, kernel wait channel, command line), the whole
 session is killed, and the exit status is 124, as timeout(1) answers.
@@ -18,6 +20,7 @@ import fcntl
 import os
 import select
 import signal
+import struct
 import sys
 import termios
 import time
@@ -54,6 +57,10 @@ def main():
     argv = sys.argv[2:]
 
     master, slave = os.openpty()
+    size = os.environ.get("RUN_IN_PTY_SIZE")  # "ROWSxCOLS": the terminal's window size
+    if size:
+        rows, cols = (int(n) for n in size.split("x"))
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     pid = os.fork()
     if pid == 0:
         try:

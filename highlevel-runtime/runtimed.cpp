@@ -15,6 +15,8 @@
 #include "common/build_info.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "highlevel-runtime/images_service.h"
+#include "highlevel-runtime/metadata/metadata_db.h"
 #include "highlevel-runtime/version_service.h"
 
 namespace berth::runtimed {
@@ -49,12 +51,18 @@ absl::Status Serve(const Options& options) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
+  BERTH_ASSIGN_OR_RETURN(ContentStore content, ContentStore::Open(options.root + "/content"));
+  BERTH_ASSIGN_OR_RETURN(auto db, MetadataDb::Open(options.root + "/metadata.db"));
+  ImageStore image_store(*db);
+  ImagesService images(content, image_store, options.insecure_registries);
+
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   VersionService version;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat("unix:", options.address),
                            grpc::InsecureServerCredentials());
   builder.RegisterService(&version);
+  builder.RegisterService(&images);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return absl::UnavailableError(absl::StrCat("cannot listen on ", options.address));
   if (::chmod(options.address.c_str(), 0660) != 0) {
@@ -85,6 +93,8 @@ int Main(int argc, char** argv) {
   app.add_option("--state", options.state, "runtime state directory")->capture_default_str();
   app.add_option("-l,--log-level", options.log_level, "debug, info, warn or error")
       ->capture_default_str();
+  app.add_option("--insecure-registry", options.insecure_registries,
+                 "registry HOST[:PORT] to pull from over plain HTTP (repeatable)");
   CLI11_PARSE(app, argc, argv);
 
   auto level = ParseLogLevel(options.log_level);

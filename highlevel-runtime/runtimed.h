@@ -1,6 +1,7 @@
 // berth-runtimed: the lifecycle manager (berth's containerd), a gRPC server.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -12,6 +13,8 @@ struct Options {
   std::string root = "/var/lib/berth/runtimed";
   std::string state = "/run/berth/runtimed";
   std::string log_level = "info";
+  // Registries pulled from over plain HTTP (127.0.0.1 and localhost always are).
+  std::set<std::string> insecure_registries;
 };
 
 // Serves the API on options.address until SIGINT/SIGTERM.

@@ -1,0 +1,146 @@
+#include "highlevel-runtime/images_service.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "highlevel-runtime/pull/image_puller.h"
+
+namespace berth::runtimed {
+namespace {
+
+api::Descriptor ToApi(const Descriptor& d) {
+  api::Descriptor out;
+  out.set_media_type(d.media_type);
+  out.set_digest(d.digest);
+  out.set_size(d.size);
+  return out;
+}
+
+// A name as the store keys it: the normalized reference.
+absl::StatusOr<std::string> NormalizedName(const std::string& text) {
+  BERTH_ASSIGN_OR_RETURN(ImageReference ref, ParseImageReference(text));
+  return ref.String();
+}
+
+}  // namespace
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+absl::StatusOr<std::string> CallNamespace(const grpc::ServerContext& context) {
+  auto it = context.client_metadata().find(kNamespaceMetadataKey);
+  if (it == context.client_metadata().end()) return std::string(kDefaultNamespace);
+  std::string ns(it->second.data(), it->second.size());
+  bool valid =
+      !ns.empty() && ns.size() <= 76 && absl::ascii_isalnum(static_cast<unsigned char>(ns[0]));
+  for (char c : ns) {
+    valid = valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                      c == '-');
+  }
+  if (!valid) return absl::InvalidArgumentError(absl::StrCat("invalid namespace \"", ns, "\""));
+  return ns;
+}
+
+grpc::Status ImagesService::Pull(grpc::ServerContext* context, const api::PullImageRequest* request,
+                                 grpc::ServerWriter<api::PullImageEvent>* writer) {
+  auto ns = CallNamespace(*context);
+  if (!ns.ok()) return ToGrpc(ns.status());
+  auto ref = ParseImageReference(request->reference());
+  if (!ref.ok()) return ToGrpc(ref.status());
+  PullOptions options;
+  options.insecure_registries = insecure_;
+  if (!request->platform().empty()) {
+    auto platform = ParsePlatform(request->platform());
+    if (!platform.ok()) return ToGrpc(platform.status());
+    options.platform = *platform;
+  }
+  if (!request->auth().username().empty()) {
+    options.credentials =
+        RegistryCredentials{request->auth().username(), request->auth().password()};
+  }
+  ImagePuller puller(content_);
+  auto pulled = puller.Pull(*ref, options, [&](const PullProgress& p) {
+    api::PullImageEvent event;
+    auto* progress = event.mutable_progress();
+    progress->set_digest(p.digest);
+    progress->set_media_type(p.media_type);
+    progress->set_status(p.status);
+    progress->set_offset(p.offset);
+    progress->set_total(p.total);
+    writer->Write(event);
+  });
+  if (!pulled.ok()) {
+    LogInfo("pull {}: {}", ref->String(), pulled.status().message());
+    return ToGrpc(pulled.status());
+  }
+  api::Image image;
+  image.set_name(ref->String());
+  *image.mutable_target() = ToApi(pulled->target);
+  *image.mutable_manifest() = ToApi(pulled->manifest);
+  *image.mutable_config() = ToApi(pulled->parsed.config);
+  int64_t size = pulled->parsed.config.size;
+  for (const Descriptor& layer : pulled->parsed.layers) size += layer.size;
+  image.set_size(size);
+  image.set_platform(pulled->config.platform().String());
+  auto stored = images_.Put(*ns, image);
+  if (!stored.ok()) return ToGrpc(stored.status());
+  api::PullImageEvent last;
+  *last.mutable_image() = *stored;
+  writer->Write(last);
+  LogInfo("pulled {} ({}) into namespace {}", image.name(), image.target().digest(), *ns);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImagesService::List(grpc::ServerContext* context, const api::ListImagesRequest*,
+                                 api::ListImagesResponse* response) {
+  auto ns = CallNamespace(*context);
+  if (!ns.ok()) return ToGrpc(ns.status());
+  auto images = images_.List(*ns);
+  if (!images.ok()) return ToGrpc(images.status());
+  for (api::Image& image : *images) *response->add_images() = std::move(image);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImagesService::Get(grpc::ServerContext* context, const api::GetImageRequest* request,
+                                api::Image* response) {
+  auto ns = CallNamespace(*context);
+  if (!ns.ok()) return ToGrpc(ns.status());
+  auto name = NormalizedName(request->name());
+  if (!name.ok()) return ToGrpc(name.status());
+  auto image = images_.Get(*ns, *name);
+  if (!image.ok()) return ToGrpc(image.status());
+  *response = std::move(*image);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImagesService::Delete(grpc::ServerContext* context,
+                                   const api::DeleteImageRequest* request,
+                                   api::DeleteImageResponse*) {
+  auto ns = CallNamespace(*context);
+  if (!ns.ok()) return ToGrpc(ns.status());
+  auto name = NormalizedName(request->name());
+  if (!name.ok()) return ToGrpc(name.status());
+  return ToGrpc(images_.Delete(*ns, *name));
+}
+
+grpc::Status ImagesService::Tag(grpc::ServerContext* context, const api::TagImageRequest* request,
+                                api::Image* response) {
+  auto ns = CallNamespace(*context);
+  if (!ns.ok()) return ToGrpc(ns.status());
+  auto source = NormalizedName(request->source());
+  if (!source.ok()) return ToGrpc(source.status());
+  auto target = NormalizedName(request->target());
+  if (!target.ok()) return ToGrpc(target.status());
+  auto image = images_.Get(*ns, *source);
+  if (!image.ok()) return ToGrpc(image.status());
+  image->set_name(*target);
+  auto stored = images_.Put(*ns, *image);
+  if (!stored.ok()) return ToGrpc(stored.status());
+  *response = std::move(*stored);
+  return grpc::Status::OK;
+}
+
+}  // namespace berth::runtimed

@@ -1,0 +1,43 @@
+// berth.runtime.v1.Images: pull into the content store, name images per
+// namespace (the "berth-namespace" metadata key; "default" without it).
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "berth/runtime/v1/images.grpc.pb.h"
+#include "highlevel-runtime/content/content_store.h"
+#include "highlevel-runtime/metadata/image_store.h"
+
+namespace berth::runtimed {
+
+inline constexpr char kNamespaceMetadataKey[] = "berth-namespace";
+inline constexpr char kDefaultNamespace[] = "default";
+
+// The namespace of a call, validated like a container id (InvalidArgument).
+absl::StatusOr<std::string> CallNamespace(const grpc::ServerContext& context);
+grpc::Status ToGrpc(const absl::Status& status);
+
+class ImagesService final : public berth::runtime::v1::Images::Service {
+ public:
+  ImagesService(ContentStore& content, ImageStore& images, std::set<std::string> insecure)
+      : content_(content), images_(images), insecure_(std::move(insecure)) {}
+
+  grpc::Status Pull(grpc::ServerContext* context, const api::PullImageRequest* request,
+                    grpc::ServerWriter<api::PullImageEvent>* writer) override;
+  grpc::Status List(grpc::ServerContext* context, const api::ListImagesRequest* request,
+                    api::ListImagesResponse* response) override;
+  grpc::Status Get(grpc::ServerContext* context, const api::GetImageRequest* request,
+                   api::Image* response) override;
+  grpc::Status Delete(grpc::ServerContext* context, const api::DeleteImageRequest* request,
+                      api::DeleteImageResponse* response) override;
+  grpc::Status Tag(grpc::ServerContext* context, const api::TagImageRequest* request,
+                   api::Image* response) override;
+
+ private:
+  ContentStore& content_;
+  ImageStore& images_;
+  std::set<std::string> insecure_;
+};
+
+}  // namespace berth::runtimed

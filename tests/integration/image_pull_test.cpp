@@ -1,0 +1,152 @@
+// berth-runtimed's pull against a real registry: Debian's docker-registry on
+// 127.0.0.1 (tests/fixtures/registry.sh) serving the offline busybox image as
+// an OCI manifest and, through skopeo --format v2s2, as Docker schema 2. The
+// registry and the content stores live in one temp dir, removed at the end.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/fd_util.h"
+#include "common/process.h"
+#include "highlevel-runtime/pull/image_puller.h"
+
+namespace {
+
+using namespace berth::runtimed;
+
+std::string Run(const std::vector<std::string>& argv) {
+  auto r = berth::RunAndCapture(argv);
+  REQUIRE(r.ok());
+  INFO(absl::StrCat(argv[0], ": ", r->err));
+  REQUIRE(r->exit_code == 0);
+  return r->out;
+}
+
+// One registry for the whole test program, with the busybox image pushed.
+struct Registry {
+  Registry() {
+    char tmpl[] = "/tmp/berth-pull-test-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    Run({BERTH_FIXTURES "/busybox-image.sh", dir + "/image"});
+    address = std::string(absl::StripAsciiWhitespace(
+        Run({BERTH_FIXTURES "/registry.sh", "start", dir + "/registry"})));
+    Run({BERTH_FIXTURES "/registry.sh", "push", dir + "/registry", dir + "/image/oci",
+         "busybox:latest"});
+    Run({"skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false", "--format",
+         "v2s2", "oci:" + dir + "/image/oci:latest",
+         "docker://" + address + "/busybox-docker:latest"});
+  }
+  ~Registry() {
+    berth::RunAndCapture({BERTH_FIXTURES "/registry.sh", "stop", dir + "/registry"}).IgnoreError();
+    std::filesystem::remove_all(dir);
+  }
+  std::string dir, address;
+};
+
+Registry& TheRegistry() {
+  static Registry registry;
+  return registry;
+}
+
+struct Store {
+  Store() {
+    char tmpl[] = "/tmp/berth-content-XXXXXX";
+    root = ::mkdtemp(tmpl);
+    auto s = ContentStore::Open(root);
+    REQUIRE(s.ok());
+    store.emplace(std::move(*s));
+  }
+  ~Store() { std::filesystem::remove_all(root); }
+  std::string root;
+  std::optional<ContentStore> store;
+};
+
+absl::StatusOr<PulledImage> Pull(ContentStore& store, const std::string& ref,
+                                 std::vector<PullProgress>* events = nullptr) {
+  auto parsed = ParseImageReference(ref);
+  if (!parsed.ok()) return parsed.status();
+  ImagePuller puller(store);
+  return puller.Pull(*parsed, PullOptions{}, [&](const PullProgress& p) {
+    if (events != nullptr) events->push_back(p);
+  });
+}
+
+}  // namespace
+
+TEST_CASE("pull: busybox as an OCI manifest and as Docker schema 2, every blob verified") {
+  Registry& registry = TheRegistry();
+  for (const char* repo : {"busybox", "busybox-docker"}) {
+    Store s;
+    std::vector<PullProgress> events;
+    auto image = Pull(*s.store, registry.address + "/" + repo + ":latest", &events);
+    REQUIRE(image.ok());
+    INFO(repo);
+    CHECK(image->parsed.layers.size() >= 1);
+    CHECK(IsManifestMediaType(image->manifest.media_type));
+    // The manifest, the config and each layer are in the store, verified.
+    for (const Descriptor* d : {&image->target, &image->parsed.config}) {
+      auto digest = berth::ParseDigest(d->digest);
+      REQUIRE(digest.ok());
+      auto info = s.store->Info(*digest);
+      REQUIRE(info.ok());
+      CHECK(info->size == d->size);
+      auto blob = s.store->ReadBlob(*digest);
+      REQUIRE(blob.ok());
+      CHECK(berth::Sha256Of(*blob) == *digest);
+    }
+    for (const Descriptor& layer : image->parsed.layers) {
+      auto digest = berth::ParseDigest(layer.digest);
+      REQUIRE(digest.ok());
+      CHECK(s.store->Has(*digest));
+    }
+    CHECK(image->config.diff_ids.size() == image->parsed.layers.size());
+    CHECK(image->config.platform() == HostPlatform());
+    bool saw_done = false;
+    for (const PullProgress& p : events) saw_done |= p.status == "done";
+    CHECK(saw_done);
+
+    // Pulled again: nothing is downloaded.
+    events.clear();
+    REQUIRE(Pull(*s.store, registry.address + "/" + repo + ":latest", &events).ok());
+    for (const PullProgress& p : events) CHECK(p.status != "downloading");
+  }
+}
+
+TEST_CASE("pull: unknown tag, unknown repository, bad reference, registry down") {
+  Registry& registry = TheRegistry();
+  Store s;
+  auto missing_tag = Pull(*s.store, registry.address + "/busybox:nope");
+  CHECK(missing_tag.status().code() == absl::StatusCode::kNotFound);
+  CHECK(absl::StrContains(missing_tag.status().message(), "busybox:nope"));
+  CHECK(Pull(*s.store, registry.address + "/nothing-here:latest").status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(Pull(*s.store, registry.address + "/BusyBox:latest").status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  // A port nothing listens on (the registry's, +1 is as good as any: check it).
+  auto down = Pull(*s.store, "127.0.0.1:1/busybox:latest");
+  CHECK(down.status().code() == absl::StatusCode::kUnavailable);
+  // Nothing half-written is left: no blob and no ingest.
+  auto listed = s.store->List();
+  REQUIRE(listed.ok());
+  CHECK(listed->empty());
+}
+
+TEST_CASE("pull: an image of another platform only is refused, naming both platforms") {
+  Registry& registry = TheRegistry();
+  Store s;
+  auto ref = ParseImageReference(registry.address + "/busybox:latest");
+  REQUIRE(ref.ok());
+  ImagePuller puller(*s.store);
+  PullOptions options;
+  options.platform = *ParsePlatform("linux/s390x");
+  auto image = puller.Pull(*ref, options, [](const PullProgress&) {});
+  CHECK(image.status().code() == absl::StatusCode::kNotFound);
+  CHECK(absl::StrContains(image.status().message(), "linux/s390x"));
+  CHECK(absl::StrContains(image.status().message(), HostPlatform().String()));
+}

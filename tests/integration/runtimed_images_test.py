@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""berth-runtimed's Images API driven by a gRPC client that is not berthd.
+
+Python's grpcio with message classes protoc generates from our .proto at test
+time; methods are called by their full names. A private berth-runtimed (socket,
+root and state in one temp dir) pulls from Debian's docker-registry on
+127.0.0.1 (tests/fixtures/registry.sh) serving the offline busybox image.
+
+Usage: runtimed_images_test.py BERTH_RUNTIMED PROTO_DIR [unittest args]
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import grpc
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "fixtures")
+RUNTIMED = None
+PROTO_DIR = None
+WORK = None
+REGISTRY = None  # "127.0.0.1:PORT"
+pb = None  # the generated images_pb2 module
+
+
+def run(*argv):
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+
+
+class Runtimed:
+    def __init__(self, root):
+        self.root = root
+        self.sock = os.path.join(root, "runtimed.sock")
+        self.proc = None
+
+    def start(self):
+        with open(os.path.join(self.root, "runtimed.log"), "a") as log:
+            self.proc = subprocess.Popen(
+                [RUNTIMED, "--address", self.sock, "--root", os.path.join(self.root, "root"),
+                 "--state", os.path.join(self.root, "state"), "--log-level", "debug"],
+                stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.time() + 10
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("berth-runtimed did not start: " +
+                                   open(os.path.join(self.root, "runtimed.log")).read())
+            time.sleep(0.05)
+        self.channel = grpc.insecure_channel("unix:" + self.sock)
+        grpc.channel_ready_future(self.channel).result(timeout=10)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=10)
+        if getattr(self, "channel", None):
+            self.channel.close()
+
+    def call(self, method, request, response_class, ns="berth"):
+        fn = self.channel.unary_unary("/berth.runtime.v1.Images/" + method,
+                                      request_serializer=lambda m: m.SerializeToString(),
+                                      response_deserializer=response_class.FromString)
+        return fn(request, metadata=(("berth-namespace", ns),), timeout=60)
+
+    def pull(self, reference, ns="berth", platform=""):
+        fn = self.channel.unary_stream("/berth.runtime.v1.Images/Pull",
+                                       request_serializer=lambda m: m.SerializeToString(),
+                                       response_deserializer=pb.PullImageEvent.FromString)
+        return list(fn(pb.PullImageRequest(reference=reference, platform=platform),
+                       metadata=(("berth-namespace", ns),), timeout=120))
+
+
+class ImagesTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="runtimed-", dir=WORK)
+        self.rt = Runtimed(self.dir)
+        self.rt.start()
+        self.addCleanup(self.cleanup)
+
+    def cleanup(self):
+        self.rt.stop(signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def assertCode(self, code, fn, *args):
+        with self.assertRaises(grpc.RpcError) as cm:
+            fn(*args)
+        self.assertEqual(cm.exception.code(), code, cm.exception.details())
+        return cm.exception.details()
+
+    def test_pull_streams_progress_then_the_image_and_names_it_in_its_namespace(self):
+        events = self.rt.pull(REGISTRY + "/busybox:latest")
+        self.assertTrue(events[-1].HasField("image"), events[-1])
+        image = events[-1].image
+        self.assertEqual(image.name, REGISTRY + "/busybox:latest")
+        self.assertTrue(image.target.digest.startswith("sha256:"))
+        self.assertEqual(image.platform, "linux/amd64")
+        self.assertGreater(image.size, 0)
+        statuses = [e.progress.status for e in events[:-1]]
+        self.assertIn("resolved", statuses)
+        self.assertIn("done", statuses)
+        # Every blob is in the content store under its digest.
+        blobs = os.path.join(self.dir, "root", "content", "blobs", "sha256")
+        for d in (image.target, image.config):
+            path = os.path.join(blobs, d.digest.split(":")[1])
+            self.assertEqual(os.path.getsize(path), d.size)
+
+        listed = self.rt.call("List", pb.ListImagesRequest(), pb.ListImagesResponse)
+        self.assertEqual([i.name for i in listed.images], [image.name])
+        other = self.rt.call("List", pb.ListImagesRequest(), pb.ListImagesResponse, ns="other")
+        self.assertEqual(list(other.images), [])
+        got = self.rt.call("Get", pb.GetImageRequest(name=REGISTRY + "/busybox"), pb.Image)
+        self.assertEqual(got.target.digest, image.target.digest)
+
+    def test_tag_delete_and_a_restart_after_kill_9(self):
+        image = self.rt.pull(REGISTRY + "/busybox:latest")[-1].image
+        tagged = self.rt.call("Tag", pb.TagImageRequest(source=image.name, target="mine:v1"),
+                              pb.Image)
+        self.assertEqual(tagged.name, "docker.io/library/mine:v1")
+        self.assertEqual(tagged.target.digest, image.target.digest)
+        self.rt.call("Delete", pb.DeleteImageRequest(name=image.name), pb.DeleteImageResponse)
+        self.assertCode(grpc.StatusCode.NOT_FOUND, self.rt.call, "Get",
+                        pb.GetImageRequest(name=image.name), pb.Image)
+        # The metadata outlives a kill -9.
+        self.rt.stop(signal.SIGKILL)
+        self.rt.start()
+        listed = self.rt.call("List", pb.ListImagesRequest(), pb.ListImagesResponse)
+        self.assertEqual([i.name for i in listed.images], ["docker.io/library/mine:v1"])
+
+    def test_bad_input_gets_one_clear_status(self):
+        details = self.assertCode(grpc.StatusCode.INVALID_ARGUMENT, self.rt.pull, "Bad/Name")
+        self.assertIn("lowercase", details)
+        details = self.assertCode(grpc.StatusCode.NOT_FOUND, self.rt.pull,
+                                  REGISTRY + "/busybox:nope")
+        self.assertIn("busybox:nope", details)
+        self.assertCode(grpc.StatusCode.NOT_FOUND, self.rt.pull, REGISTRY + "/busybox",
+                        "berth", "linux/s390x")
+        self.assertCode(grpc.StatusCode.INVALID_ARGUMENT, self.rt.pull, REGISTRY + "/busybox",
+                        "berth", "not a platform")
+        self.assertCode(grpc.StatusCode.UNAVAILABLE, self.rt.pull, "127.0.0.1:1/busybox")
+        self.assertCode(grpc.StatusCode.INVALID_ARGUMENT, self.rt.pull, REGISTRY + "/busybox",
+                        "bad namespace!")
+        self.assertCode(grpc.StatusCode.NOT_FOUND, self.rt.call, "Get",
+                        pb.GetImageRequest(name="never-pulled"), pb.Image)
+        listed = self.rt.call("List", pb.ListImagesRequest(), pb.ListImagesResponse)
+        self.assertEqual(list(listed.images), [])
+
+
+def main():
+    global RUNTIMED, PROTO_DIR, WORK, REGISTRY, pb
+    if len(sys.argv) < 3:
+        print(__doc__)
+        sys.exit(2)
+    RUNTIMED = os.path.abspath(sys.argv.pop(1))
+    PROTO_DIR = os.path.abspath(sys.argv.pop(1))
+    WORK = tempfile.mkdtemp(prefix="berth-runtimed-test-")
+    try:
+        gen = os.path.join(WORK, "gen")
+        os.mkdir(gen)
+        subprocess.run(["protoc", "-I", PROTO_DIR, "--python_out", gen,
+                        "berth/runtime/v1/images.proto"], check=True)
+        sys.path.insert(0, gen)
+        from berth.runtime.v1 import images_pb2
+        pb = images_pb2
+        run(os.path.join(FIXTURES, "busybox-image.sh"), os.path.join(WORK, "image"))
+        REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
+                       os.path.join(WORK, "registry")).strip()
+        run(os.path.join(FIXTURES, "registry.sh"), "push", os.path.join(WORK, "registry"),
+            os.path.join(WORK, "image", "oci"), "busybox:latest")
+        result = unittest.main(verbosity=2, exit=False).result
+        sys.exit(0 if result.wasSuccessful() else 1)
+    finally:
+        subprocess.run([os.path.join(FIXTURES, "registry.sh"), "stop",
+                        os.path.join(WORK, "registry")], capture_output=True)
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

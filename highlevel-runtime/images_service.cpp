@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "highlevel-runtime/pull/image_puller.h"
+#include "highlevel-runtime/snapshots/image_unpacker.h"
 
 namespace berth::runtimed {
 namespace {
@@ -76,6 +77,15 @@ grpc::Status ImagesService::Pull(grpc::ServerContext* context, const api::PullIm
     LogInfo("pull {}: {}", ref->String(), pulled.status().message());
     return ToGrpc(pulled.status());
   }
+  auto top = UnpackImage(snapshots_, content_, *ns, pulled->parsed, pulled->config);
+  if (!top.ok()) {
+    LogInfo("unpack {}: {}", ref->String(), top.status().message());
+    return ToGrpc(top.status());
+  }
+  api::PullImageEvent unpacked;
+  unpacked.mutable_progress()->set_digest(*top);
+  unpacked.mutable_progress()->set_status("unpacked");
+  writer->Write(unpacked);
   api::Image image;
   image.set_name(ref->String());
   *image.mutable_target() = ToApi(pulled->target);

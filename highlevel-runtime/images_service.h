@@ -1,5 +1,6 @@
-// berth.runtime.v1.Images: pull into the content store, name images per
-// namespace (the "berth-namespace" metadata key; "default" without it).
+// berth.runtime.v1.Images: pull into the content store, unpack into
+// snapshots, name images per namespace (the "berth-namespace" metadata key;
+// "default" without it).
 #pragma once
 
 #include <set>
@@ -8,6 +9,7 @@
 #include "berth/runtime/v1/images.grpc.pb.h"
 #include "highlevel-runtime/content/content_store.h"
 #include "highlevel-runtime/metadata/image_store.h"
+#include "highlevel-runtime/snapshots/snapshotter.h"
 
 namespace berth::runtimed {
 
@@ -20,8 +22,9 @@ grpc::Status ToGrpc(const absl::Status& status);
 
 class ImagesService final : public berth::runtime::v1::Images::Service {
  public:
-  ImagesService(ContentStore& content, ImageStore& images, std::set<std::string> insecure)
-      : content_(content), images_(images), insecure_(std::move(insecure)) {}
+  ImagesService(ContentStore& content, ImageStore& images, Snapshotter& snapshots,
+                std::set<std::string> insecure)
+      : content_(content), images_(images), snapshots_(snapshots), insecure_(std::move(insecure)) {}
 
   grpc::Status Pull(grpc::ServerContext* context, const api::PullImageRequest* request,
                     grpc::ServerWriter<api::PullImageEvent>* writer) override;
@@ -37,6 +40,7 @@ class ImagesService final : public berth::runtime::v1::Images::Service {
  private:
   ContentStore& content_;
   ImageStore& images_;
+  Snapshotter& snapshots_;
   std::set<std::string> insecure_;
 };
 

@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "highlevel-runtime/images_service.h"
 #include "highlevel-runtime/metadata/metadata_db.h"
+#include "highlevel-runtime/snapshots/snapshotter.h"
 #include "highlevel-runtime/version_service.h"
 
 namespace berth::runtimed {
@@ -54,7 +55,8 @@ absl::Status Serve(const Options& options) {
   BERTH_ASSIGN_OR_RETURN(ContentStore content, ContentStore::Open(options.root + "/content"));
   BERTH_ASSIGN_OR_RETURN(auto db, MetadataDb::Open(options.root + "/metadata.db"));
   ImageStore image_store(*db);
-  ImagesService images(content, image_store, options.insecure_registries);
+  Snapshotter snapshotter(*db, options.root + "/snapshots");
+  ImagesService images(content, image_store, snapshotter, options.insecure_registries);
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   VersionService version;

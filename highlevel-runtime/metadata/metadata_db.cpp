@@ -29,6 +29,19 @@ CREATE TABLE images (
   PRIMARY KEY (namespace, name)
 );
 )sql",
+    R"sql(
+CREATE TABLE snapshots (
+  namespace TEXT NOT NULL,
+  key TEXT NOT NULL,
+  id INTEGER NOT NULL UNIQUE,
+  parent TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL CHECK (kind IN ('committed', 'active', 'view')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (namespace, key)
+);
+CREATE TABLE snapshot_ids (next INTEGER NOT NULL);
+INSERT INTO snapshot_ids VALUES (1);
+)sql",
 };
 
 }  // namespace

@@ -102,6 +102,13 @@ class ImagesTest(unittest.TestCase):
         statuses = [e.progress.status for e in events[:-1]]
         self.assertIn("resolved", statuses)
         self.assertIn("done", statuses)
+        self.assertEqual(statuses[-1], "unpacked")
+        # The layer is unpacked into a committed snapshot: busybox is there.
+        snapshots = os.path.join(self.dir, "root", "snapshots")
+        unpacked = [d for d in os.listdir(snapshots)
+                    if os.path.exists(os.path.join(snapshots, d, "fs", "bin", "busybox"))]
+        self.assertEqual(len(unpacked), 1, os.listdir(snapshots))
+        self.assertFalse(os.path.exists(os.path.join(snapshots, unpacked[0], "work")))
         # Every blob is in the content store under its digest.
         blobs = os.path.join(self.dir, "root", "content", "blobs", "sha256")
         for d in (image.target, image.config):

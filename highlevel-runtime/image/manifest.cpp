@@ -158,10 +158,9 @@ std::string NormalizeArchitecture(std::string arch) {
   return arch;
 }
 
-// The variant that matters for comparisons: amd64 variants (v2, v3...) are
-// ignored, arm64 without a variant is v8.
+// The variant compared for arm64 treats no variant as v8. (amd64 variants,
+// v2, v3..., never get here: WantsVariant ignores them.)
 std::string EffectiveVariant(const Platform& platform) {
-  if (platform.architecture == "amd64") return "";
   if (platform.architecture == "arm64") {
     if (platform.variant.empty() || platform.variant == "8") return "v8";
   }

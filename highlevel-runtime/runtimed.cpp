@@ -15,9 +15,13 @@
 #include "common/build_info.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "highlevel-runtime/containers_service.h"
+#include "highlevel-runtime/content_service.h"
 #include "highlevel-runtime/images_service.h"
 #include "highlevel-runtime/metadata/metadata_db.h"
 #include "highlevel-runtime/snapshots/snapshotter.h"
+#include "highlevel-runtime/snapshots_service.h"
+#include "highlevel-runtime/tasks_service.h"
 #include "highlevel-runtime/version_service.h"
 
 namespace berth::runtimed {
@@ -57,6 +61,14 @@ absl::Status Serve(const Options& options) {
   ImageStore image_store(*db);
   Snapshotter snapshotter(*db, options.root + "/snapshots");
   ImagesService images(content, image_store, snapshotter, options.insecure_registries);
+  ContentService content_service(content);
+  SnapshotsService snapshots_service(snapshotter);
+  ContainerStore container_store(*db);
+  TaskManager task_manager(options.state, options.address);
+  // Tasks outlive runtimed: find the shims of the previous one.
+  BERTH_RETURN_IF_ERROR(task_manager.Reload());
+  ContainersService containers(container_store, image_store, content, snapshotter, task_manager);
+  TasksService tasks(container_store, snapshotter, task_manager);
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   VersionService version;
@@ -65,6 +77,10 @@ absl::Status Serve(const Options& options) {
                            grpc::InsecureServerCredentials());
   builder.RegisterService(&version);
   builder.RegisterService(&images);
+  builder.RegisterService(&content_service);
+  builder.RegisterService(&snapshots_service);
+  builder.RegisterService(&containers);
+  builder.RegisterService(&tasks);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return absl::UnavailableError(absl::StrCat("cannot listen on ", options.address));
   if (::chmod(options.address.c_str(), 0660) != 0) {

@@ -42,6 +42,14 @@ CREATE TABLE snapshots (
 CREATE TABLE snapshot_ids (next INTEGER NOT NULL);
 INSERT INTO snapshot_ids VALUES (1);
 )sql",
+    R"sql(
+CREATE TABLE containers (
+  namespace TEXT NOT NULL,
+  id TEXT NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (namespace, id)
+);
+)sql",
 };
 
 }  // namespace
@@ -90,6 +98,18 @@ absl::Status Statement::Run() {
 std::string Statement::Text(int column) const {
   const unsigned char* t = sqlite3_column_text(stmt_, column);
   return t != nullptr ? reinterpret_cast<const char*>(t) : "";
+}
+
+Statement& Statement::BindBlob(int index, absl::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::string Statement::Blob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  return data != nullptr ? std::string(static_cast<const char*>(data), static_cast<size_t>(size))
+                         : std::string();
 }
 
 int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }

@@ -27,11 +27,13 @@ class Statement {
 
   Statement& Bind(int index, absl::string_view text);
   Statement& Bind(int index, int64_t value);
+  Statement& BindBlob(int index, absl::string_view bytes);
   // true: a row is ready (read it with Text/Int); false: done.
   absl::StatusOr<bool> Step();
   absl::Status Run();  // Step to the end
   std::string Text(int column) const;
   int64_t Int(int column) const;
+  std::string Blob(int column) const;  // bytes, NULs included
 
  private:
   sqlite3* db_;

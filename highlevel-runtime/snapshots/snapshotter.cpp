@@ -1,9 +1,13 @@
 #include "highlevel-runtime/snapshots/snapshotter.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <optional>
+#include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -26,6 +30,42 @@ absl::StatusOr<std::optional<SnapshotInfo>> Find(MetadataDb& db, const std::stri
 
 absl::Status NotFound(const std::string& key) {
   return absl::NotFoundError(absl::StrCat("snapshot \"", key, "\": not found"));
+}
+
+// Adds the inode of PATH, and of everything under it when it is a directory,
+// to usage, each inode once; symlinks are not followed. Files that vanish
+// during the walk (the snapshot is in use) are skipped.
+absl::Status AddUsage(const std::string& path, std::set<std::pair<dev_t, ino_t>>& seen,
+                      SnapshotUsage& usage) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return LastErrnoError(absl::StrCat("stat ", path));
+  }
+  if (!seen.emplace(st.st_dev, st.st_ino).second) return absl::OkStatus();  // a hard link
+  usage.size += static_cast<int64_t>(st.st_blocks) * 512;
+  ++usage.inodes;
+  if (!S_ISDIR(st.st_mode)) return absl::OkStatus();
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return LastErrnoError(absl::StrCat("open directory ", path));
+  }
+  absl::Status status;
+  for (;;) {
+    errno = 0;
+    struct dirent* e = ::readdir(dir);
+    if (e == nullptr) {
+      if (errno != 0) status = LastErrnoError(absl::StrCat("read directory ", path));
+      break;
+    }
+    absl::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    status = AddUsage(absl::StrCat(path, "/", name), seen, usage);
+    if (!status.ok()) break;
+  }
+  ::closedir(dir);
+  return status;
 }
 
 }  // namespace
@@ -189,6 +229,14 @@ absl::StatusOr<std::vector<SnapshotInfo>> Snapshotter::List(const std::string& n
     if (!row) return out;
     out.push_back({list.Text(0), list.Text(1), list.Text(2), list.Int(3)});
   }
+}
+
+absl::StatusOr<SnapshotUsage> Snapshotter::Usage(const std::string& ns, const std::string& key) {
+  BERTH_ASSIGN_OR_RETURN(SnapshotInfo info, Stat(ns, key));
+  SnapshotUsage usage;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  BERTH_RETURN_IF_ERROR(AddUsage(FsDir(info.id), seen, usage));
+  return usage;
 }
 
 }  // namespace berth::runtimed

@@ -29,6 +29,11 @@ struct SnapshotInfo {
   int64_t id = 0;
 };
 
+struct SnapshotUsage {
+  int64_t size = 0;    // bytes allocated: st_blocks * 512
+  int64_t inodes = 0;  // distinct inodes (hard links count once)
+};
+
 class Snapshotter {
  public:
   Snapshotter(MetadataDb& db, std::string root) : db_(db), root_(std::move(root)) {}
@@ -48,6 +53,10 @@ class Snapshotter {
   absl::Status Remove(const std::string& ns, const std::string& key);
   absl::StatusOr<SnapshotInfo> Stat(const std::string& ns, const std::string& key);
   absl::StatusOr<std::vector<SnapshotInfo>> List(const std::string& ns);
+  // What the snapshot's own fs dir takes (its parents' are not counted), as
+  // containerd's overlayfs snapshotter measures it: the dir and everything
+  // under it, symlinks not followed, each inode once. NotFound without it.
+  absl::StatusOr<SnapshotUsage> Usage(const std::string& ns, const std::string& key);
   // The directory that holds a snapshot's files (the upper dir of an active one).
   std::string FsDir(int64_t id) const;
 

@@ -1,0 +1,335 @@
+#!/usr/bin/python3
+"""berth-runtimed runs containers: Containers and Tasks from a Python gRPC client.
+
+A private berth-runtimed (its PATH has our shim and berth-oci first) pulls the
+busybox fixture from Debian's docker-registry on 127.0.0.1, creates containers
+from it and runs their tasks through containerd-shim-berth-v2 (and through
+containerd's own containerd-shim-runc-v2 when installed), then is killed with
+SIGKILL and restarted while a task runs.
+
+Usage: runtimed_tasks_test.py BUILD_DIR PROTO_DIR [unittest args]
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import grpc
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "fixtures")
+BUILD = None
+WORK = None
+REGISTRY = None
+pb = {}  # module name -> generated module
+
+
+def run(*argv):
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+
+
+class Runtimed:
+    def __init__(self, root):
+        self.root = root
+        self.sock = os.path.join(root, "runtimed.sock")
+        self.proc = None
+        self.channel = None
+
+    def start(self):
+        env = dict(os.environ)
+        env["PATH"] = ":".join([os.path.join(BUILD, "shim"), os.path.join(BUILD, "lowlevel-runtime"),
+                                env.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")])
+        with open(os.path.join(self.root, "runtimed.log"), "a") as log:
+            self.proc = subprocess.Popen(
+                [os.path.join(BUILD, "highlevel-runtime", "berth-runtimed"), "--address", self.sock,
+                 "--root", os.path.join(self.root, "root"), "--state",
+                 os.path.join(self.root, "state"), "--log-level", "debug"],
+                stdout=subprocess.DEVNULL, stderr=log, env=env)
+        deadline = time.time() + 10
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("berth-runtimed did not start: " + self.log())
+            time.sleep(0.05)
+        self.channel = grpc.insecure_channel("unix:" + self.sock)
+        grpc.channel_ready_future(self.channel).result(timeout=10)
+
+    def log(self):
+        with open(os.path.join(self.root, "runtimed.log")) as f:
+            return f.read()[-3000:]
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.channel:
+            self.channel.close()
+            self.channel = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=10)
+
+    def call(self, service, method, request, response, timeout=60):
+        fn = self.channel.unary_unary("/berth.runtime.v1.%s/%s" % (service, method),
+                                      request_serializer=lambda m: m.SerializeToString(),
+                                      response_deserializer=response.FromString)
+        return fn(request, metadata=(("berth-namespace", "berth"),), timeout=timeout)
+
+    def pull(self, reference):
+        fn = self.channel.unary_stream("/berth.runtime.v1.Images/Pull",
+                                       request_serializer=lambda m: m.SerializeToString(),
+                                       response_deserializer=pb["images"].PullImageEvent.FromString)
+        return list(fn(pb["images"].PullImageRequest(reference=reference),
+                       metadata=(("berth-namespace", "berth"),), timeout=120))[-1].image
+
+
+def spec_json(args):
+    """The default spec `berth-oci spec` writes, running ARGS without a terminal."""
+    d = tempfile.mkdtemp(dir=WORK)
+    run(os.path.join(BUILD, "lowlevel-runtime", "berth-oci"), "spec", "--bundle", d)
+    with open(os.path.join(d, "config.json")) as f:
+        spec = json.load(f)
+    shutil.rmtree(d)
+    spec["process"]["args"] = list(args)
+    spec["process"]["terminal"] = False
+    return json.dumps(spec).encode()
+
+
+class TasksTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="runtimed-", dir=WORK)
+        os.chmod(self.dir, 0o755)
+        self.rt = Runtimed(self.dir)
+        self.rt.start()
+        self.addCleanup(self.cleanup)
+        self.image = self.rt.pull(REGISTRY + "/busybox:latest")
+        self.containers = []
+
+    def cleanup(self):
+        C, T = pb["containers"], pb["tasks"]
+        if self.rt.channel is None:
+            self.rt.start()
+        for cid in self.containers:
+            for call in (("Kill", T.KillTaskRequest(container_id=cid, signal=9), T.KillTaskResponse),):
+                try:
+                    self.rt.call("Tasks", *call)
+                except grpc.RpcError:
+                    pass
+            for _ in range(50):
+                try:
+                    self.rt.call("Tasks", "Delete", T.DeleteTaskRequest(container_id=cid),
+                                 T.DeleteTaskResponse)
+                    break
+                except grpc.RpcError as e:
+                    if e.code() == grpc.StatusCode.NOT_FOUND:
+                        break
+                    time.sleep(0.1)
+            try:
+                self.rt.call("Containers", "Delete", C.DeleteContainerRequest(id=cid),
+                             C.DeleteContainerResponse)
+            except grpc.RpcError:
+                pass
+        self.rt.stop(signal.SIGKILL)
+        # Nothing of ours keeps running: no shim, no container process.
+        leftover = []
+        for p in os.listdir("/proc"):
+            if p.isdigit():
+                try:
+                    with open("/proc/%s/cmdline" % p, "rb") as f:
+                        if self.dir.encode() in f.read():
+                            leftover.append(p)
+                except OSError:
+                    pass
+        for p in leftover:
+            os.kill(int(p), signal.SIGKILL)
+        with open("/proc/self/mountinfo") as f:
+            mounts = [line.split()[4] for line in f if self.dir in line]
+        for m in sorted(mounts, reverse=True):
+            subprocess.run(["umount", "-l", m])
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.assertEqual(leftover, [], "processes left behind")
+        self.assertEqual(mounts, [], "mounts left behind")
+
+    def create(self, cid, args, runtime=""):
+        C = pb["containers"]
+        c = C.Container(id=cid, image=self.image.name, spec=spec_json(args))
+        if runtime:
+            c.runtime.name = runtime
+        self.containers.append(cid)
+        return self.rt.call("Containers", "Create", C.CreateContainerRequest(container=c),
+                            C.Container)
+
+    def stdio(self, name):
+        path = os.path.join(self.dir, name)
+        open(path, "w").close()
+        return pb["tasks"].Stdio(stdout=path, stderr=path), path
+
+    def run_to_exit(self, cid, args, runtime=""):
+        T = pb["tasks"]
+        self.create(cid, args, runtime)
+        stdio, out = self.stdio(cid + ".out")
+        created = self.rt.call("Tasks", "Create", T.CreateTaskRequest(container_id=cid, stdio=stdio),
+                               T.CreateTaskResponse)
+        self.assertGreater(created.pid, 0)
+        self.rt.call("Tasks", "Start", T.StartTaskRequest(container_id=cid), T.StartTaskResponse)
+        waited = self.rt.call("Tasks", "Wait", T.WaitTaskRequest(container_id=cid),
+                              T.WaitTaskResponse)
+        deleted = self.rt.call("Tasks", "Delete", T.DeleteTaskRequest(container_id=cid),
+                               T.DeleteTaskResponse)
+        self.assertEqual(deleted.exit_status, waited.exit_status)
+        with open(out) as f:
+            return waited.exit_status, f.read()
+
+    def test_a_task_runs_prints_and_exits_with_its_status(self):
+        status, out = self.run_to_exit("echo", ["sh", "-c", "echo hello from $(hostname); exit 3"])
+        self.assertEqual(status, 3)
+        hostname = json.loads(spec_json(["true"]))["hostname"]
+        self.assertEqual(out, "hello from %s\n" % hostname)
+        # The bundle went with the task; the container's snapshot goes with it.
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "state", "tasks", "berth", "echo")))
+        C = pb["containers"]
+        self.rt.call("Containers", "Delete", C.DeleteContainerRequest(id="echo"),
+                     C.DeleteContainerResponse)
+        self.containers.remove("echo")
+
+    def test_containerd_runc_shim_runs_our_tasks_too(self):
+        if shutil.which("containerd-shim-runc-v2") is None:
+            self.skipTest("containerd-shim-runc-v2 is not installed")
+        status, out = self.run_to_exit("runc-shim", ["sh", "-c", "echo via runc shim"],
+                                       runtime="io.containerd.runc.v2")
+        self.assertEqual((status, out), (0, "via runc shim\n"))
+
+    def test_exec_pids_pause_and_a_runtimed_killed_and_restarted(self):
+        T = pb["tasks"]
+        self.create("sleeper", ["sleep", "1000"])
+        stdio, _ = self.stdio("sleeper.out")
+        pid = self.rt.call("Tasks", "Create", T.CreateTaskRequest(container_id="sleeper", stdio=stdio),
+                           T.CreateTaskResponse).pid
+        self.rt.call("Tasks", "Start", T.StartTaskRequest(container_id="sleeper"),
+                     T.StartTaskResponse)
+        def cmdline():
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                return f.read()
+        for _ in range(100):  # Start returns once the init was told to exec
+            if cmdline() == b"sleep\x001000\x00":
+                break
+            time.sleep(0.02)
+        self.assertEqual(cmdline(), b"sleep\x001000\x00")
+
+        process = {"args": ["sh", "-c", "echo exec in $(cat /proc/1/cmdline | tr '\\0' ' ')"],
+                   "cwd": "/", "env": ["PATH=/bin:/usr/bin"], "user": {"uid": 0, "gid": 0}}
+        exec_stdio, exec_out = self.stdio("exec.out")
+        self.rt.call("Tasks", "Exec", T.ExecTaskRequest(container_id="sleeper", exec_id="e1",
+                                                        process=json.dumps(process).encode(),
+                                                        stdio=exec_stdio), T.ExecTaskResponse)
+        self.rt.call("Tasks", "Start", T.StartTaskRequest(container_id="sleeper", exec_id="e1"),
+                     T.StartTaskResponse)
+        waited = self.rt.call("Tasks", "Wait", T.WaitTaskRequest(container_id="sleeper", exec_id="e1"),
+                              T.WaitTaskResponse)
+        self.assertEqual(waited.exit_status, 0)
+        with open(exec_out) as f:
+            self.assertEqual(f.read(), "exec in sleep 1000\n")
+        self.rt.call("Tasks", "Delete", T.DeleteTaskRequest(container_id="sleeper", exec_id="e1"),
+                     T.DeleteTaskResponse)
+        pids = self.rt.call("Tasks", "Pids", T.PidsRequest(container_id="sleeper"), T.PidsResponse)
+        self.assertEqual(list(pids.pids), [pid])
+
+        self.rt.call("Tasks", "Pause", T.PauseTaskRequest(container_id="sleeper"), T.PauseTaskResponse)
+        state = self.rt.call("Tasks", "State", T.TaskStateRequest(container_id="sleeper"), T.TaskState)
+        self.assertEqual(state.status, T.TaskState.PAUSED)
+        self.rt.call("Tasks", "Resume", T.ResumeTaskRequest(container_id="sleeper"),
+                     T.ResumeTaskResponse)
+
+        # runtimed dies; the task does not; a new runtimed finds it.
+        self.rt.stop(signal.SIGKILL)
+        time.sleep(0.3)
+        self.assertTrue(os.path.exists("/proc/%d" % pid), "the task died with runtimed")
+        self.rt.start()
+        tasks = self.rt.call("Tasks", "List", T.ListTasksRequest(), T.ListTasksResponse)
+        self.assertEqual([(t.container_id, t.pid, t.status) for t in tasks.tasks],
+                         [("sleeper", pid, T.TaskState.RUNNING)])
+        self.rt.call("Tasks", "Kill", T.KillTaskRequest(container_id="sleeper", signal=9),
+                     T.KillTaskResponse)
+        waited = self.rt.call("Tasks", "Wait", T.WaitTaskRequest(container_id="sleeper"),
+                              T.WaitTaskResponse)
+        self.assertEqual(waited.exit_status, 137)
+
+    def test_bad_input_gets_one_clear_status(self):
+        C, T = pb["containers"], pb["tasks"]
+
+        def code(service, method, request, response):
+            with self.assertRaises(grpc.RpcError) as cm:
+                self.rt.call(service, method, request, response)
+            return cm.exception.code(), cm.exception.details()
+
+        self.assertEqual(code("Tasks", "Create", T.CreateTaskRequest(container_id="none"),
+                              T.CreateTaskResponse)[0], grpc.StatusCode.NOT_FOUND)
+        self.create("dup", ["true"])
+        got = code("Containers", "Create",
+                   C.CreateContainerRequest(container=C.Container(id="dup", image=self.image.name,
+                                                                  spec=spec_json(["true"]))),
+                   C.Container)
+        self.assertEqual(got[0], grpc.StatusCode.ALREADY_EXISTS)
+        self.assertEqual(code("Containers", "Create",
+                              C.CreateContainerRequest(container=C.Container(
+                                  id="../x", spec=spec_json(["true"]))), C.Container)[0],
+                         grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(code("Containers", "Create",
+                              C.CreateContainerRequest(container=C.Container(id="badspec", spec=b"{")),
+                              C.Container)[0], grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(code("Containers", "Create",
+                              C.CreateContainerRequest(container=C.Container(
+                                  id="noimage", image="never-pulled", spec=spec_json(["true"]))),
+                              C.Container)[0], grpc.StatusCode.NOT_FOUND)
+        c = C.Container(id="badruntime", image=self.image.name, spec=spec_json(["true"]))
+        c.runtime.name = "nonsense"
+        self.assertEqual(code("Containers", "Create", C.CreateContainerRequest(container=c),
+                              C.Container)[0], grpc.StatusCode.INVALID_ARGUMENT)
+        # A task of a container whose binary does not exist: the runtime's error.
+        self.create("nobinary", ["/no/such/binary"])
+        status, details = code("Tasks", "Create", T.CreateTaskRequest(container_id="nobinary"),
+                               T.CreateTaskResponse)
+        self.assertIn("/no/such/binary", details)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "state", "tasks", "berth",
+                                                     "nobinary")))
+        # A container with a task cannot go.
+        self.create("busy", ["sleep", "100"])
+        self.rt.call("Tasks", "Create", T.CreateTaskRequest(container_id="busy"), T.CreateTaskResponse)
+        self.assertEqual(code("Containers", "Delete", C.DeleteContainerRequest(id="busy"),
+                              C.DeleteContainerResponse)[0], grpc.StatusCode.FAILED_PRECONDITION)
+
+
+def main():
+    global BUILD, WORK, REGISTRY
+    if len(sys.argv) < 3:
+        print(__doc__)
+        sys.exit(2)
+    BUILD = os.path.abspath(sys.argv.pop(1))
+    proto_dir = os.path.abspath(sys.argv.pop(1))
+    WORK = tempfile.mkdtemp(prefix="berth-tasks-test-")
+    os.chmod(WORK, 0o755)
+    try:
+        gen = os.path.join(WORK, "gen")
+        os.mkdir(gen)
+        subprocess.run(["protoc", "-I", proto_dir, "--python_out", gen,
+                        "berth/runtime/v1/images.proto", "berth/runtime/v1/containers.proto",
+                        "berth/runtime/v1/tasks.proto"], check=True)
+        sys.path.insert(0, gen)
+        from berth.runtime.v1 import containers_pb2, images_pb2, tasks_pb2
+        pb.update(images=images_pb2, containers=containers_pb2, tasks=tasks_pb2)
+        run(os.path.join(FIXTURES, "busybox-image.sh"), os.path.join(WORK, "image"))
+        REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
+                       os.path.join(WORK, "registry")).strip()
+        run(os.path.join(FIXTURES, "registry.sh"), "push", os.path.join(WORK, "registry"),
+            os.path.join(WORK, "image", "oci"), "busybox:latest")
+        result = unittest.main(verbosity=2, exit=False).result
+        sys.exit(0 if result.wasSuccessful() else 1)
+    finally:
+        subprocess.run([os.path.join(FIXTURES, "registry.sh"), "stop",
+                        os.path.join(WORK, "registry")], capture_output=True)
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/fd_util.h"
@@ -41,6 +42,11 @@ struct Registry {
     Run({"skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false", "--format",
          "v2s2", "oci:" + dir + "/image/oci:latest",
          "docker://" + address + "/busybox-docker:latest"});
+    Run({BERTH_FIXTURES "/multiarch-image.sh", dir + "/multiarch"});
+    Run({BERTH_FIXTURES "/registry.sh", "push", dir + "/registry", dir + "/multiarch",
+         "multiarch:latest", "--all"});
+    Run({BERTH_FIXTURES "/zstd-image.sh", dir + "/zstd"});
+    Run({BERTH_FIXTURES "/registry.sh", "push", dir + "/registry", dir + "/zstd", "zstd:latest"});
   }
   ~Registry() {
     berth::RunAndCapture({BERTH_FIXTURES "/registry.sh", "stop", dir + "/registry"}).IgnoreError();
@@ -149,4 +155,42 @@ TEST_CASE("pull: an image of another platform only is refused, naming both platf
   CHECK(image.status().code() == absl::StatusCode::kNotFound);
   CHECK(absl::StrContains(image.status().message(), "linux/s390x"));
   CHECK(absl::StrContains(image.status().message(), HostPlatform().String()));
+}
+
+TEST_CASE("pull: a multi-arch index gives the host's manifest, or the one asked for") {
+  Registry& registry = TheRegistry();
+  Store s;
+  auto ref = ParseImageReference(registry.address + "/multiarch:latest");
+  REQUIRE(ref.ok());
+  ImagePuller puller(*s.store);
+  auto host = puller.Pull(*ref, PullOptions{}, [](const PullProgress&) {});
+  INFO(host.status().ToString());
+  REQUIRE(host.ok());
+  CHECK(host->target.media_type == "application/vnd.oci.image.index.v1+json");
+  CHECK(host->config.platform() == HostPlatform());
+  PullOptions arm;
+  arm.platform = *ParsePlatform("linux/arm64");
+  auto arm64 = puller.Pull(*ref, arm, [](const PullProgress&) {});
+  REQUIRE(arm64.ok());
+  CHECK(arm64->config.architecture == "arm64");
+  CHECK(arm64->config.variant == "v8");
+  CHECK(arm64->manifest.digest != host->manifest.digest);
+  CHECK(arm64->target.digest == host->target.digest);
+  // The index has no s390x: the error lists what it has.
+  PullOptions s390x;
+  s390x.platform = *ParsePlatform("linux/s390x");
+  auto none = puller.Pull(*ref, s390x, [](const PullProgress&) {});
+  CHECK(none.status().code() == absl::StatusCode::kNotFound);
+  CHECK(absl::StrContains(none.status().message(), "linux/arm64/v8"));
+}
+
+TEST_CASE("pull: a zstd-compressed layer") {
+  Registry& registry = TheRegistry();
+  Store s;
+  auto image = Pull(*s.store, registry.address + "/zstd:latest");
+  INFO(image.status().ToString());
+  REQUIRE(image.ok());
+  REQUIRE(image->parsed.layers.size() == 1);
+  CHECK(image->parsed.layers[0].media_type == "application/vnd.oci.image.layer.v1.tar+zstd");
+  CHECK(s.store->Has(*berth::ParseDigest(image->parsed.layers[0].digest)));
 }

@@ -91,6 +91,8 @@ absl::StatusOr<uint32_t> TaskManager::Create(const std::string& ns, const api::C
   BERTH_RETURN_IF_ERROR(
       WriteJsonFileAtomic(bundle + "/config.json", *spec, 0600, Durability::kNoFsync));
   BERTH_RETURN_IF_ERROR(WriteStringToFile(bundle + "/log", ""));
+  // Which shim to ask for `delete` should it die with runtimed down.
+  BERTH_RETURN_IF_ERROR(WriteStringToFile(bundle + "/runtime", runtime));
 
   auto address = StartShim(ns, c.id(), shim, bundle);
   if (!address.ok()) {
@@ -203,7 +205,36 @@ absl::Status TaskManager::Reload() {
         LogInfo("reconnected to the shim of {}/{} at {}", ns, id, *address);
         continue;
       }
-      LogWarn("the shim of {}/{} is gone: cleaning up its bundle", ns, id);
+      LogWarn("the shim of {}/{} is gone: cleaning up after it", ns, id);
+      // As containerd does: the shim's own `delete` kills what is left of the
+      // container (the runtime's delete --force) and unmounts its rootfs.
+      auto runtime = ReadFileToString(bundle.path().string() + "/runtime");
+      auto shim = runtime.ok() ? ShimBinaryName(*runtime) : runtime.status();
+      if (shim.ok()) {
+        SpawnOptions options;
+        options.argv = {*shim,
+                        "-namespace",
+                        ns,
+                        "-address",
+                        address_,
+                        "-publish-binary",
+                        "/bin/true",
+                        "-id",
+                        id,
+                        "-bundle",
+                        bundle.path().string(),
+                        "delete"};
+        options.cwd = bundle.path().string();
+        auto null = OpenFile("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null.ok()) options.fds = {{1, null->Get()}};
+        auto child = Spawn(options);
+        absl::StatusOr<int> code = child.ok() ? child->WaitFor(absl::Seconds(30)) : child.status();
+        if (!code.ok() || *code != 0) {
+          LogWarn("{} delete for {}/{}: {}", *shim, ns, id,
+                  code.ok() ? absl::StrCat("exit status ", *code)
+                            : std::string(code.status().message()));
+        }
+      }
       std::filesystem::remove_all(bundle.path(), ec);
     }
   }

@@ -84,6 +84,16 @@ class Runtimed:
                        metadata=(("berth-namespace", "berth"),), timeout=120))[-1].image
 
 
+def alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
 def spec_json(args):
     """The default spec `berth-oci spec` writes, running ARGS without a terminal."""
     d = tempfile.mkdtemp(dir=WORK)
@@ -254,6 +264,39 @@ class TasksTest(unittest.TestCase):
         waited = self.rt.call("Tasks", "Wait", T.WaitTaskRequest(container_id="sleeper"),
                               T.WaitTaskResponse)
         self.assertEqual(waited.exit_status, 137)
+
+    def test_a_shim_that_died_with_runtimed_is_cleaned_up_on_restart(self):
+        T = pb["tasks"]
+        self.create("victim", ["sleep", "1000"])
+        pid = self.rt.call("Tasks", "Create", T.CreateTaskRequest(container_id="victim"),
+                           T.CreateTaskResponse).pid
+        self.rt.call("Tasks", "Start", T.StartTaskRequest(container_id="victim"),
+                     T.StartTaskResponse)
+        shim = None
+        for p in os.listdir("/proc"):
+            if p.isdigit():
+                try:
+                    with open("/proc/%s/cmdline" % p, "rb") as f:
+                        args = f.read().split(b"\0")
+                except OSError:
+                    continue
+                if b"-id" in args and args[args.index(b"-id") + 1] == b"victim":
+                    shim = int(p)
+        self.assertIsNotNone(shim, "no shim process for the task")
+        self.rt.stop(signal.SIGKILL)
+        os.kill(shim, signal.SIGKILL)
+        time.sleep(0.2)
+        self.assertTrue(os.path.exists("/proc/%d" % pid), "the container went with its shim")
+        self.rt.start()
+        # The new runtimed ran the shim's delete: the container is gone too.
+        for _ in range(100):
+            if not alive(pid):
+                break
+            time.sleep(0.05)
+        self.assertFalse(alive(pid), "the container's init survived")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "state", "tasks", "berth", "victim")))
+        tasks = self.rt.call("Tasks", "List", T.ListTasksRequest(), T.ListTasksResponse)
+        self.assertEqual(list(tasks.tasks), [])
 
     def test_bad_input_gets_one_clear_status(self):
         C, T = pb["containers"], pb["tasks"]

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "berth/runtime/v1/events.pb.h"
 #include "common/json.h"
 #include "common/status.h"
 #include "highlevel-runtime/image/image_config.h"
@@ -69,6 +70,11 @@ grpc::Status ContainersService::Create(grpc::ServerContext* context,
   }
   auto created = CreateContainer(*ns, request->container());
   if (!created.ok()) return ToGrpc(created.status());
+  api::ContainerCreate event;
+  event.set_id(created->id());
+  event.set_image(created->image());
+  event.set_runtime(created->runtime().name());
+  events_.Publish(*ns, "/containers/create", event);
   *response = std::move(*created);
   return grpc::Status::OK;
 }
@@ -130,7 +136,13 @@ grpc::Status ContainersService::Delete(grpc::ServerContext* context,
     absl::Status removed = snapshots_.Remove(*ns, c->snapshot_key());
     if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) return ToGrpc(removed);
   }
-  return ToGrpc(containers_.Delete(*ns, request->id()));
+  absl::Status deleted = containers_.Delete(*ns, request->id());
+  if (deleted.ok()) {
+    api::ContainerDelete event;
+    event.set_id(request->id());
+    events_.Publish(*ns, "/containers/delete", event);
+  }
+  return ToGrpc(deleted);
 }
 
 }  // namespace berth::runtimed

@@ -4,6 +4,7 @@
 
 #include "berth/runtime/v1/containers.grpc.pb.h"
 #include "highlevel-runtime/content/content_store.h"
+#include "highlevel-runtime/events/event_bus.h"
 #include "highlevel-runtime/metadata/container_store.h"
 #include "highlevel-runtime/metadata/image_store.h"
 #include "highlevel-runtime/snapshots/snapshotter.h"
@@ -16,12 +17,13 @@ namespace api = berth::runtime::v1;
 class ContainersService final : public berth::runtime::v1::Containers::Service {
  public:
   ContainersService(ContainerStore& containers, ImageStore& images, ContentStore& content,
-                    Snapshotter& snapshots, TaskManager& tasks)
+                    Snapshotter& snapshots, TaskManager& tasks, EventBus& events)
       : containers_(containers),
         images_(images),
         content_(content),
         snapshots_(snapshots),
-        tasks_(tasks) {}
+        tasks_(tasks),
+        events_(events) {}
 
   grpc::Status Create(grpc::ServerContext* context, const api::CreateContainerRequest* request,
                       api::Container* response) override;
@@ -42,6 +44,7 @@ class ContainersService final : public berth::runtime::v1::Containers::Service {
   ContentStore& content_;
   Snapshotter& snapshots_;
   TaskManager& tasks_;
+  EventBus& events_;
 };
 
 }  // namespace berth::runtimed

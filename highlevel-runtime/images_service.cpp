@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "berth/runtime/v1/events.pb.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "highlevel-runtime/pull/image_puller.h"
@@ -97,6 +98,10 @@ grpc::Status ImagesService::Pull(grpc::ServerContext* context, const api::PullIm
   image.set_platform(pulled->config.platform().String());
   auto stored = images_.Put(*ns, image);
   if (!stored.ok()) return ToGrpc(stored.status());
+  api::ImageCreate created;
+  created.set_name(stored->name());
+  created.set_target_digest(stored->target().digest());
+  events_.Publish(*ns, "/images/create", created);
   api::PullImageEvent last;
   *last.mutable_image() = *stored;
   writer->Write(last);
@@ -133,7 +138,13 @@ grpc::Status ImagesService::Delete(grpc::ServerContext* context,
   if (!ns.ok()) return ToGrpc(ns.status());
   auto name = NormalizedName(request->name());
   if (!name.ok()) return ToGrpc(name.status());
-  return ToGrpc(images_.Delete(*ns, *name));
+  absl::Status deleted = images_.Delete(*ns, *name);
+  if (deleted.ok()) {
+    api::ImageDelete event;
+    event.set_name(*name);
+    events_.Publish(*ns, "/images/delete", event);
+  }
+  return ToGrpc(deleted);
 }
 
 grpc::Status ImagesService::Tag(grpc::ServerContext* context, const api::TagImageRequest* request,

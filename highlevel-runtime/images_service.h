@@ -8,6 +8,7 @@
 
 #include "berth/runtime/v1/images.grpc.pb.h"
 #include "highlevel-runtime/content/content_store.h"
+#include "highlevel-runtime/events/event_bus.h"
 #include "highlevel-runtime/metadata/image_store.h"
 #include "highlevel-runtime/snapshots/snapshotter.h"
 
@@ -22,9 +23,13 @@ grpc::Status ToGrpc(const absl::Status& status);
 
 class ImagesService final : public berth::runtime::v1::Images::Service {
  public:
-  ImagesService(ContentStore& content, ImageStore& images, Snapshotter& snapshots,
+  ImagesService(ContentStore& content, ImageStore& images, Snapshotter& snapshots, EventBus& events,
                 std::set<std::string> insecure)
-      : content_(content), images_(images), snapshots_(snapshots), insecure_(std::move(insecure)) {}
+      : content_(content),
+        images_(images),
+        snapshots_(snapshots),
+        events_(events),
+        insecure_(std::move(insecure)) {}
 
   grpc::Status Pull(grpc::ServerContext* context, const api::PullImageRequest* request,
                     grpc::ServerWriter<api::PullImageEvent>* writer) override;
@@ -41,6 +46,7 @@ class ImagesService final : public berth::runtime::v1::Images::Service {
   ContentStore& content_;
   ImageStore& images_;
   Snapshotter& snapshots_;
+  EventBus& events_;
   std::set<std::string> insecure_;
 };
 

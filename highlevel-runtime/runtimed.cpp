@@ -17,6 +17,8 @@
 #include "common/status.h"
 #include "highlevel-runtime/containers_service.h"
 #include "highlevel-runtime/content_service.h"
+#include "highlevel-runtime/events/shim_events_server.h"
+#include "highlevel-runtime/events_service.h"
 #include "highlevel-runtime/images_service.h"
 #include "highlevel-runtime/metadata/metadata_db.h"
 #include "highlevel-runtime/snapshots/snapshotter.h"
@@ -60,14 +62,19 @@ absl::Status Serve(const Options& options) {
   BERTH_ASSIGN_OR_RETURN(auto db, MetadataDb::Open(options.root + "/metadata.db"));
   ImageStore image_store(*db);
   Snapshotter snapshotter(*db, options.root + "/snapshots");
-  ImagesService images(content, image_store, snapshotter, options.insecure_registries);
+  EventBus events;
+  BERTH_ASSIGN_OR_RETURN(auto shim_events,
+                         ShimEventsServer::Start(options.state + "/events.ttrpc.sock", events));
+  EventsService events_service(events);
+  ImagesService images(content, image_store, snapshotter, events, options.insecure_registries);
   ContentService content_service(content);
   SnapshotsService snapshots_service(snapshotter);
   ContainerStore container_store(*db);
-  TaskManager task_manager(options.state, options.address);
+  TaskManager task_manager(options.state, options.address, shim_events->address());
   // Tasks outlive runtimed: find the shims of the previous one.
   BERTH_RETURN_IF_ERROR(task_manager.Reload());
-  ContainersService containers(container_store, image_store, content, snapshotter, task_manager);
+  ContainersService containers(container_store, image_store, content, snapshotter, task_manager,
+                               events);
   TasksService tasks(container_store, snapshotter, task_manager);
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -81,6 +88,7 @@ absl::Status Serve(const Options& options) {
   builder.RegisterService(&snapshots_service);
   builder.RegisterService(&containers);
   builder.RegisterService(&tasks);
+  builder.RegisterService(&events_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return absl::UnavailableError(absl::StrCat("cannot listen on ", options.address));
   if (::chmod(options.address.c_str(), 0660) != 0) {

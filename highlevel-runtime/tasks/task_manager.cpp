@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -51,6 +52,14 @@ absl::StatusOr<std::string> TaskManager::StartShim(const std::string& ns, const 
                   "/bin/true", "-id",        id, "start"};
   options.cwd = bundle;
   options.fds = {{1, pipe.second.Get()}};
+  if (!events_address_.empty()) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (!absl::StartsWith(*e, "TTRPC_ADDRESS=")) env.emplace_back(*e);
+    }
+    env.push_back("TTRPC_ADDRESS=" + events_address_);
+    options.env = std::move(env);
+  }
   BERTH_ASSIGN_OR_RETURN(ChildProcess child, Spawn(options));
   pipe.second.Reset();
   BERTH_ASSIGN_OR_RETURN(std::string out, ReadAll(pipe.first.Get()));

@@ -26,8 +26,12 @@ absl::StatusOr<std::string> ShimBinaryName(const std::string& runtime_name);
 class TaskManager {
  public:
   // state: runtimed's --state; address: runtimed's socket (the shims' -address).
-  TaskManager(std::string state, std::string address)
-      : state_(std::move(state)), address_(std::move(address)) {}
+  // events_address: the ttrpc socket shims forward their events to
+  // (TTRPC_ADDRESS in their environment); empty: none.
+  TaskManager(std::string state, std::string address, std::string events_address)
+      : state_(std::move(state)),
+        address_(std::move(address)),
+        events_address_(std::move(events_address)) {}
 
   // Writes the bundle, starts the shim, and has it create the task.
   // AlreadyExists if the container has a task.
@@ -54,7 +58,7 @@ class TaskManager {
   absl::StatusOr<std::string> StartShim(const std::string& ns, const std::string& id,
                                         const std::string& shim, const std::string& bundle);
 
-  std::string state_, address_;
+  std::string state_, address_, events_address_;
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Task> tasks_;
 };

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -203,6 +204,40 @@ class TasksTest(unittest.TestCase):
                      C.DeleteContainerResponse)
         self.containers.remove("echo")
 
+    def test_events_of_a_container_and_its_task_reach_a_subscriber_in_order(self):
+        E = pb["events"]
+        fn = self.rt.channel.unary_stream("/berth.runtime.v1.Events/Subscribe",
+                                          request_serializer=lambda m: m.SerializeToString(),
+                                          response_deserializer=E.Envelope.FromString)
+        stream = fn(E.SubscribeRequest(namespaces=["berth"]), timeout=60)
+        seen = []
+
+        def collect():
+            try:
+                for envelope in stream:
+                    seen.append(envelope)
+            except grpc.RpcError:
+                pass  # cancelled below
+
+        reader = threading.Thread(target=collect)
+        reader.start()
+        time.sleep(0.3)  # the subscription is in place
+        status, _ = self.run_to_exit("evt", ["sh", "-c", "exit 4"])
+        self.assertEqual(status, 4)
+        C = pb["containers"]
+        self.rt.call("Containers", "Delete", C.DeleteContainerRequest(id="evt"),
+                     C.DeleteContainerResponse)
+        self.containers.remove("evt")
+        time.sleep(0.5)
+        stream.cancel()
+        reader.join(timeout=10)
+        topics = [e.topic for e in seen if b"evt" in e.event]
+        self.assertEqual(topics, ["/containers/create", "/tasks/create", "/tasks/start",
+                                  "/tasks/exit", "/tasks/delete", "/containers/delete"])
+        types = {e.topic: e.type_url for e in seen if b"evt" in e.event}
+        self.assertEqual(types["/tasks/exit"], "containerd.events.TaskExit")
+        self.assertEqual(types["/containers/create"], "berth.runtime.v1.ContainerCreate")
+
     def test_containerd_runc_shim_runs_our_tasks_too(self):
         if shutil.which("containerd-shim-runc-v2") is None:
             self.skipTest("containerd-shim-runc-v2 is not installed")
@@ -357,10 +392,12 @@ def main():
         os.mkdir(gen)
         subprocess.run(["protoc", "-I", proto_dir, "--python_out", gen,
                         "berth/runtime/v1/images.proto", "berth/runtime/v1/containers.proto",
-                        "berth/runtime/v1/tasks.proto"], check=True)
+                        "berth/runtime/v1/tasks.proto", "berth/runtime/v1/events.proto"],
+                       check=True)
         sys.path.insert(0, gen)
-        from berth.runtime.v1 import containers_pb2, images_pb2, tasks_pb2
-        pb.update(images=images_pb2, containers=containers_pb2, tasks=tasks_pb2)
+        from berth.runtime.v1 import containers_pb2, events_pb2, images_pb2, tasks_pb2
+        pb.update(images=images_pb2, containers=containers_pb2, tasks=tasks_pb2,
+                  events=events_pb2)
         run(os.path.join(FIXTURES, "busybox-image.sh"), os.path.join(WORK, "image"))
         REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
                        os.path.join(WORK, "registry")).strip()

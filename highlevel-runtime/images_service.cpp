@@ -63,6 +63,8 @@ grpc::Status ImagesService::Pull(grpc::ServerContext* context, const api::PullIm
     options.credentials =
         RegistryCredentials{request->auth().username(), request->auth().password()};
   }
+  // Until the image is stored, nothing names what the pull writes: hold off GC.
+  auto lease = gc_.Lease();
   ImagePuller puller(content_);
   auto pulled = puller.Pull(*ref, options, [&](const PullProgress& p) {
     api::PullImageEvent event;
@@ -139,12 +141,14 @@ grpc::Status ImagesService::Delete(grpc::ServerContext* context,
   auto name = NormalizedName(request->name());
   if (!name.ok()) return ToGrpc(name.status());
   absl::Status deleted = images_.Delete(*ns, *name);
-  if (deleted.ok()) {
-    api::ImageDelete event;
-    event.set_name(*name);
-    events_.Publish(*ns, "/images/delete", event);
-  }
-  return ToGrpc(deleted);
+  if (!deleted.ok()) return ToGrpc(deleted);
+  api::ImageDelete event;
+  event.set_name(*name);
+  events_.Publish(*ns, "/images/delete", event);
+  // What only this image used goes now (as containerd collects after a delete).
+  auto collected = gc_.Collect({*ns});
+  if (!collected.ok()) LogWarn("gc after deleting {}: {}", *name, collected.status().message());
+  return grpc::Status::OK;
 }
 
 grpc::Status ImagesService::Tag(grpc::ServerContext* context, const api::TagImageRequest* request,

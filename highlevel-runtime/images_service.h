@@ -9,6 +9,7 @@
 #include "berth/runtime/v1/images.grpc.pb.h"
 #include "highlevel-runtime/content/content_store.h"
 #include "highlevel-runtime/events/event_bus.h"
+#include "highlevel-runtime/gc/garbage_collector.h"
 #include "highlevel-runtime/metadata/image_store.h"
 #include "highlevel-runtime/snapshots/snapshotter.h"
 
@@ -24,11 +25,12 @@ grpc::Status ToGrpc(const absl::Status& status);
 class ImagesService final : public berth::runtime::v1::Images::Service {
  public:
   ImagesService(ContentStore& content, ImageStore& images, Snapshotter& snapshots, EventBus& events,
-                std::set<std::string> insecure)
+                GarbageCollector& gc, std::set<std::string> insecure)
       : content_(content),
         images_(images),
         snapshots_(snapshots),
         events_(events),
+        gc_(gc),
         insecure_(std::move(insecure)) {}
 
   grpc::Status Pull(grpc::ServerContext* context, const api::PullImageRequest* request,
@@ -47,6 +49,7 @@ class ImagesService final : public berth::runtime::v1::Images::Service {
   ImageStore& images_;
   Snapshotter& snapshots_;
   EventBus& events_;
+  GarbageCollector& gc_;
   std::set<std::string> insecure_;
 };
 

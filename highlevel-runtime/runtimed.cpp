@@ -66,7 +66,8 @@ absl::Status Serve(const Options& options) {
   BERTH_ASSIGN_OR_RETURN(auto shim_events,
                          ShimEventsServer::Start(options.state + "/events.ttrpc.sock", events));
   EventsService events_service(events);
-  ImagesService images(content, image_store, snapshotter, events, options.insecure_registries);
+  GarbageCollector gc(content, image_store, snapshotter);
+  ImagesService images(content, image_store, snapshotter, events, gc, options.insecure_registries);
   ContentService content_service(content);
   SnapshotsService snapshots_service(snapshotter);
   ContainerStore container_store(*db);

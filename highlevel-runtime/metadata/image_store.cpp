@@ -96,6 +96,19 @@ absl::StatusOr<std::vector<api::Image>> ImageStore::List(const std::string& ns) 
   }
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, api::Image>>> ImageStore::ListAll() {
+  BERTH_ASSIGN_OR_RETURN(Statement ns_list,
+                         db_.Prepare("SELECT DISTINCT namespace FROM images ORDER BY namespace"));
+  std::vector<std::pair<std::string, api::Image>> all;
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool row, ns_list.Step());
+    if (!row) return all;
+    std::string ns = ns_list.Text(0);
+    BERTH_ASSIGN_OR_RETURN(std::vector<api::Image> images, List(ns));
+    for (api::Image& image : images) all.emplace_back(ns, std::move(image));
+  }
+}
+
 absl::Status ImageStore::Delete(const std::string& ns, const std::string& name) {
   return db_.Transaction([&]() -> absl::Status {
     BERTH_ASSIGN_OR_RETURN(Statement del,

@@ -20,8 +20,10 @@ class ImageStore {
   // its created_at. Timestamps are set here. Returns what was stored.
   absl::StatusOr<api::Image> Put(const std::string& ns, api::Image image);
   absl::StatusOr<api::Image> Get(const std::string& ns, const std::string& name);  // NotFound
-  absl::StatusOr<std::vector<api::Image>> List(const std::string& ns);             // by name
-  absl::Status Delete(const std::string& ns, const std::string& name);             // NotFound
+  absl::StatusOr<std::vector<api::Image>> List(const std::string& ns);
+  // Every namespace's images, as (namespace, image).
+  absl::StatusOr<std::vector<std::pair<std::string, api::Image>>> ListAll();  // by name
+  absl::Status Delete(const std::string& ns, const std::string& name);        // NotFound
 
  private:
   MetadataDb& db_;

@@ -131,11 +131,29 @@ class ImagesTest(unittest.TestCase):
         self.rt.call("Delete", pb.DeleteImageRequest(name=image.name), pb.DeleteImageResponse)
         self.assertCode(grpc.StatusCode.NOT_FOUND, self.rt.call, "Get",
                         pb.GetImageRequest(name=image.name), pb.Image)
+        # The tag still names the same content: nothing was collected.
+        blobs = os.path.join(self.dir, "root", "content", "blobs", "sha256")
+        self.assertIn(image.config.digest.split(":")[1], os.listdir(blobs))
+        self.assertEqual(len(os.listdir(os.path.join(self.dir, "root", "snapshots"))), 1)
         # The metadata outlives a kill -9.
         self.rt.stop(signal.SIGKILL)
         self.rt.start()
         listed = self.rt.call("List", pb.ListImagesRequest(), pb.ListImagesResponse)
         self.assertEqual([i.name for i in listed.images], ["docker.io/library/mine:v1"])
+
+    def test_deleting_the_last_name_of_an_image_frees_its_blobs_and_snapshots(self):
+        image = self.rt.pull(REGISTRY + "/busybox:latest")[-1].image
+        blobs = os.path.join(self.dir, "root", "content", "blobs", "sha256")
+        snapshots = os.path.join(self.dir, "root", "snapshots")
+        self.assertGreaterEqual(len(os.listdir(blobs)), 3)
+        self.assertEqual(len(os.listdir(snapshots)), 1)
+        self.rt.call("Delete", pb.DeleteImageRequest(name=image.name), pb.DeleteImageResponse)
+        self.assertEqual(os.listdir(blobs), [])
+        self.assertEqual(os.listdir(snapshots), [])
+        # And it pulls again from nothing.
+        again = self.rt.pull(REGISTRY + "/busybox:latest")[-1].image
+        self.assertEqual(again.target.digest, image.target.digest)
+        self.assertEqual(len(os.listdir(snapshots)), 1)
 
     def test_bad_input_gets_one_clear_status(self):
         details = self.assertCode(grpc.StatusCode.INVALID_ARGUMENT, self.rt.pull, "Bad/Name")

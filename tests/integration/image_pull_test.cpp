@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/fd_util.h"
+#include "common/json.h"
 #include "common/process.h"
 #include "highlevel-runtime/pull/image_puller.h"
 
@@ -193,4 +194,95 @@ TEST_CASE("pull: a zstd-compressed layer") {
   REQUIRE(image->parsed.layers.size() == 1);
   CHECK(image->parsed.layers[0].media_type == "application/vnd.oci.image.layer.v1.tar+zstd");
   CHECK(s.store->Has(*berth::ParseDigest(image->parsed.layers[0].digest)));
+}
+
+namespace {
+
+// A registry of its own serving the two-layer fixture, whose stored blobs a
+// test may damage.
+struct OwnRegistry {
+  OwnRegistry() {
+    char tmpl[] = "/tmp/berth-pull-own-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    Run({BERTH_FIXTURES "/layered-image.sh", dir + "/oci"});
+    address = std::string(absl::StripAsciiWhitespace(
+        Run({BERTH_FIXTURES "/registry.sh", "start", dir + "/registry"})));
+    Run({BERTH_FIXTURES "/registry.sh", "push", dir + "/registry", dir + "/oci", "layered:latest"});
+    auto index = berth::ReadJsonFile(dir + "/oci/index.json");
+    REQUIRE(index.ok());
+    auto manifest_digest =
+        berth::ParseDigest((*index)["manifests"][0]["digest"].get<std::string>());
+    REQUIRE(manifest_digest.ok());
+    auto manifest = berth::ReadJsonFile(dir + "/oci/blobs/sha256/" + manifest_digest->hex);
+    REQUIRE(manifest.ok());
+    top_layer = (*manifest)["layers"][1]["digest"].get<std::string>();
+    top_layer_size = (*manifest)["layers"][1]["size"].get<int64_t>();
+  }
+  ~OwnRegistry() {
+    berth::RunAndCapture({BERTH_FIXTURES "/registry.sh", "stop", dir + "/registry"}).IgnoreError();
+    std::filesystem::remove_all(dir);
+  }
+  // The file docker-registry serves a blob from.
+  std::string StoredBlob(const std::string& digest) const {
+    std::string hex = digest.substr(7);
+    return dir + "/registry/storage/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" +
+           hex + "/data";
+  }
+  std::string dir, address, top_layer;
+  int64_t top_layer_size = 0;
+};
+
+}  // namespace
+
+TEST_CASE("pull: a download cut off earlier resumes from its ingest (Range)") {
+  OwnRegistry registry;
+  Store s;
+  // Half of the layer is already in the ingest, as a pull killed midway left it.
+  auto blob =
+      berth::ReadFileToString(registry.dir + "/oci/blobs/sha256/" + registry.top_layer.substr(7));
+  REQUIRE(blob.ok());
+  auto writer = s.store->Writer(registry.top_layer.substr(7));
+  REQUIRE(writer.ok());
+  REQUIRE((*writer)->Write(blob->substr(0, blob->size() / 2)).ok());
+  writer->reset();  // the ingest stays
+  std::vector<PullProgress> events;
+  auto image = Pull(*s.store, registry.address + "/layered:latest", &events);
+  INFO(image.status().ToString());
+  REQUIRE(image.ok());
+  bool resumed = false;
+  for (const PullProgress& p : events) {
+    if (p.digest == registry.top_layer && p.status == "downloading") {
+      resumed = p.offset == static_cast<int64_t>(blob->size() / 2);
+      break;
+    }
+  }
+  CHECK(resumed);
+  CHECK(s.store->Has(*berth::ParseDigest(registry.top_layer)));
+}
+
+TEST_CASE("pull: a corrupt or truncated blob in the registry is never committed") {
+  OwnRegistry registry;
+  Store s;
+  std::string stored = registry.StoredBlob(registry.top_layer);
+  auto original = berth::ReadFileToString(stored);
+  REQUIRE(original.ok());
+  SECTION("corrupt: same size, other bytes") {
+    std::string bad = *original;
+    bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 0x5a);
+    REQUIRE(berth::WriteStringToFile(stored, bad).ok());
+    auto image = Pull(*s.store, registry.address + "/layered:latest");
+    CHECK(image.status().code() == absl::StatusCode::kFailedPrecondition);
+    CHECK(absl::StrContains(image.status().message(), registry.top_layer));
+  }
+  SECTION("truncated") {
+    REQUIRE(berth::WriteStringToFile(stored, original->substr(0, original->size() - 100)).ok());
+    auto image = Pull(*s.store, registry.address + "/layered:latest");
+    CHECK_FALSE(image.ok());
+  }
+  CHECK_FALSE(s.store->Has(*berth::ParseDigest(registry.top_layer)));
+  // Once the registry serves the right bytes again, the pull succeeds.
+  REQUIRE(berth::WriteStringToFile(stored, *original).ok());
+  auto image = Pull(*s.store, registry.address + "/layered:latest");
+  INFO(image.status().ToString());
+  CHECK(image.ok());
 }

@@ -74,10 +74,13 @@ absl::StatusOr<std::unique_ptr<ProcessIo>> ProcessIo::Open(EventLoop& loop,
                                                            const StdioPaths& paths) {
   std::unique_ptr<ProcessIo> io(new ProcessIo(loop));
   BERTH_RETURN_IF_ERROR(OpenFifo(paths.stdin_path, O_RDONLY, io->stdin_hold_, io->stdin_child_));
-  BERTH_RETURN_IF_ERROR(OpenFifo(paths.stdout_path, O_WRONLY, io->stdout_hold_, io->stdout_child_));
+  // O_APPEND: stdout and stderr may name one regular file (a log); two
+  // descriptors at offset 0 would overwrite each other. Fifos ignore it.
+  BERTH_RETURN_IF_ERROR(
+      OpenFifo(paths.stdout_path, O_WRONLY | O_APPEND, io->stdout_hold_, io->stdout_child_));
   if (!paths.terminal) {
     BERTH_RETURN_IF_ERROR(
-        OpenFifo(paths.stderr_path, O_WRONLY, io->stderr_hold_, io->stderr_child_));
+        OpenFifo(paths.stderr_path, O_WRONLY | O_APPEND, io->stderr_hold_, io->stderr_child_));
     return io;
   }
   // The terminal's I/O goes through the master: the process gets no fifo.

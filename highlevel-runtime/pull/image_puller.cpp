@@ -31,6 +31,17 @@ absl::Status ImagePuller::StoreBlob(RegistryClient& client, const std::string& r
   }
   BERTH_ASSIGN_OR_RETURN(auto writer, store_.Writer(digest.hex));
   if (writer->Offset() > descriptor.size) BERTH_RETURN_IF_ERROR(writer->Truncate());
+  if (writer->Offset() == descriptor.size && descriptor.size > 0) {
+    // Downloaded whole by a pull that stopped before committing: a Range from
+    // the end would be refused (416). Commit it; if it is wrong, the ingest
+    // goes and the next pull downloads it again.
+    absl::Status committed = writer->Commit(digest, descriptor.size);
+    if (!committed.ok()) return Annotate(committed, absl::StrCat("blob ", descriptor.digest));
+    p.status = "done";
+    p.offset = descriptor.size;
+    progress(p);
+    return absl::OkStatus();
+  }
   p.status = "downloading";
   p.offset = writer->Offset();
   progress(p);

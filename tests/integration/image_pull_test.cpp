@@ -260,6 +260,26 @@ TEST_CASE("pull: a download cut off earlier resumes from its ingest (Range)") {
   CHECK(s.store->Has(*berth::ParseDigest(registry.top_layer)));
 }
 
+TEST_CASE("pull: a blob downloaded whole but never committed is committed, not fetched again") {
+  OwnRegistry registry;
+  Store s;
+  auto blob =
+      berth::ReadFileToString(registry.dir + "/oci/blobs/sha256/" + registry.top_layer.substr(7));
+  REQUIRE(blob.ok());
+  auto writer = s.store->Writer(registry.top_layer.substr(7));
+  REQUIRE(writer.ok());
+  REQUIRE((*writer)->Write(*blob).ok());
+  writer->reset();
+  std::vector<PullProgress> events;
+  auto image = Pull(*s.store, registry.address + "/layered:latest", &events);
+  INFO(image.status().ToString());
+  REQUIRE(image.ok());
+  for (const PullProgress& p : events) {
+    if (p.digest == registry.top_layer) CHECK(p.status != "downloading");
+  }
+  CHECK(s.store->Has(*berth::ParseDigest(registry.top_layer)));
+}
+
 TEST_CASE("pull: a corrupt or truncated blob in the registry is never committed") {
   OwnRegistry registry;
   Store s;

@@ -193,10 +193,12 @@ class TasksTest(unittest.TestCase):
             return waited.exit_status, f.read()
 
     def test_a_task_runs_prints_and_exits_with_its_status(self):
-        status, out = self.run_to_exit("echo", ["sh", "-c", "echo hello from $(hostname); exit 3"])
+        # stdout and stderr name one file: both reach it, neither overwrites the other.
+        status, out = self.run_to_exit(
+            "echo", ["sh", "-c", "echo hello from $(hostname); echo to stderr >&2; exit 3"])
         self.assertEqual(status, 3)
         hostname = json.loads(spec_json(["true"]))["hostname"]
-        self.assertEqual(out, "hello from %s\n" % hostname)
+        self.assertEqual(out, "hello from %s\nto stderr\n" % hostname)
         # The bundle went with the task; the container's snapshot goes with it.
         self.assertFalse(os.path.exists(os.path.join(self.dir, "state", "tasks", "berth", "echo")))
         C = pb["containers"]

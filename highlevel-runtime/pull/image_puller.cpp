@@ -6,13 +6,27 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/status.h"
 
 namespace berth::runtimed {
 
+absl::StatusOr<std::unique_ptr<ContentWriter>> ImagePuller::OpenWriter(const Digest& digest) {
+  // Another pull may be writing this blob: wait for it to finish (or to give
+  // up, leaving the ingest to us) rather than fail. Ten minutes at most.
+  for (int waited = 0;; ++waited) {
+    if (store_.Has(digest)) return std::unique_ptr<ContentWriter>();
+    auto opened = store_.Writer(digest.hex);
+    if (opened.ok() || opened.status().code() != absl::StatusCode::kUnavailable || waited >= 6000) {
+      return opened;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 absl::Status ImagePuller::StoreManifest(const FetchedManifest& manifest) {
-  if (store_.Has(manifest.digest)) return absl::OkStatus();
-  BERTH_ASSIGN_OR_RETURN(auto writer, store_.Writer(manifest.digest.hex));
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<ContentWriter> writer, OpenWriter(manifest.digest));
+  if (writer == nullptr) return absl::OkStatus();
   BERTH_RETURN_IF_ERROR(writer->Truncate());
   BERTH_RETURN_IF_ERROR(writer->Write(manifest.body));
   return writer->Commit(manifest.digest, static_cast<int64_t>(manifest.body.size()));
@@ -29,7 +43,13 @@ absl::Status ImagePuller::StoreBlob(RegistryClient& client, const std::string& r
     progress(p);
     return absl::OkStatus();
   }
-  BERTH_ASSIGN_OR_RETURN(auto writer, store_.Writer(digest.hex));
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<ContentWriter> writer, OpenWriter(digest));
+  if (writer == nullptr) {  // another pull committed it meanwhile
+    p.status = "exists";
+    p.offset = descriptor.size;
+    progress(p);
+    return absl::OkStatus();
+  }
   if (writer->Offset() > descriptor.size) BERTH_RETURN_IF_ERROR(writer->Truncate());
   if (writer->Offset() == descriptor.size && descriptor.size > 0) {
     // Downloaded whole by a pull that stopped before committing: a Range from

@@ -60,6 +60,8 @@ class ImagePuller {
                          const Descriptor& descriptor,
                          const std::function<void(const PullProgress&)>& progress);
   absl::Status StoreManifest(const FetchedManifest& manifest);
+  // A writer for digest, or nullptr once the blob is in the store.
+  absl::StatusOr<std::unique_ptr<ContentWriter>> OpenWriter(const Digest& digest);
 
   ContentStore& store_;
 };

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -305,4 +306,22 @@ TEST_CASE("pull: a corrupt or truncated blob in the registry is never committed"
   auto image = Pull(*s.store, registry.address + "/layered:latest");
   INFO(image.status().ToString());
   CHECK(image.ok());
+}
+
+TEST_CASE("pull: two pulls of one image at once both succeed, each blob written once") {
+  Registry& registry = TheRegistry();
+  Store s;
+  std::vector<PullProgress> a_events, b_events;
+  absl::StatusOr<PulledImage> a = absl::UnknownError("not run"), b = absl::UnknownError("not run");
+  std::thread first([&] { a = Pull(*s.store, registry.address + "/busybox:latest", &a_events); });
+  std::thread second([&] { b = Pull(*s.store, registry.address + "/busybox:latest", &b_events); });
+  first.join();
+  second.join();
+  INFO(a.status().ToString() << " / " << b.status().ToString());
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->manifest.digest == b->manifest.digest);
+  auto listed = s.store->List();
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == 2 + a->parsed.layers.size());  // manifest, config, layers
 }

@@ -23,7 +23,7 @@ absl::Status DropToProcessPrivileges(const Process& process, std::optional<Secco
   }
   if (process.capabilities) BERTH_RETURN_IF_ERROR(ApplyBoundingSet(*process.capabilities));
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return LastErrnoError("prctl(PR_SET_KEEPCAPS)");
-  BERTH_RETURN_IF_ERROR(SwitchUser(process.user, SetgroupsAllowed()));
+  BERTH_RETURN_IF_ERROR(SwitchUser(process.user));
   if (process.user.umask) ::umask(static_cast<mode_t>(*process.user.umask));
   if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return LastErrnoError("prctl(PR_SET_KEEPCAPS)");
   // Without process.capabilities the capabilities are left as they are, as runc does.

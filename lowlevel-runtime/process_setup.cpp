@@ -89,21 +89,30 @@ void ResetSignals() {
   }
 }
 
-bool SetgroupsAllowed() {
+namespace {
+
+// True when /proc/self/setgroups says "deny": a user namespace set up by an
+// unprivileged user, where setgroups(2) always fails with EPERM.
+bool SetgroupsDenied() {
   auto text = ReadFileToString("/proc/self/setgroups");
-  return !text.ok() || !absl::StartsWith(*text, "deny");
+  return text.ok() && absl::StartsWith(*text, "deny");
 }
 
-absl::Status SwitchUser(const User& user, bool setgroups_allowed) {
-  if (setgroups_allowed) {
-    std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
-    if (::setgroups(groups.size(), groups.data()) != 0) {
-      return LastErrnoError("setgroups for process.user.additionalGids");
+}  // namespace
+
+absl::Status SwitchUser(const User& user) {
+  std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
+  // Only a failure is worth a look at /proc: container start stays one syscall.
+  if (::setgroups(groups.size(), groups.data()) != 0) {
+    int err = errno;
+    if (err != EPERM || !SetgroupsDenied()) {
+      return ErrnoError(err, "setgroups for process.user.additionalGids");
     }
-  } else if (!user.additional_gids.empty()) {
-    return absl::FailedPreconditionError(
-        "process.user.additionalGids cannot be set: setgroups is denied in this user namespace "
-        "(rootless)");
+    if (!groups.empty()) {
+      return absl::FailedPreconditionError(
+          "process.user.additionalGids cannot be set: setgroups is denied in this user "
+          "namespace (rootless)");
+    }
   }
   if (::setresgid(user.gid, user.gid, user.gid) != 0) {
     return LastErrnoError(absl::StrCat("setgid to ", user.gid));

@@ -21,11 +21,9 @@ absl::Status SetOomScoreAdj(int value);
 // process must not inherit the runtime's (or its caller's) blocked or ignored signals.
 void ResetSignals();
 
-// False when /proc/self/setgroups says "deny": a user namespace set up by an
-// unprivileged user, where setgroups(2) fails with EPERM.
-bool SetgroupsAllowed();
-// setgroups (unless denied in a user namespace), setresgid, setresuid.
-absl::Status SwitchUser(const User& user, bool setgroups_allowed);
+// setgroups (skipped where a rootless user namespace denies it, unless
+// additionalGids are asked for), setresgid, setresuid.
+absl::Status SwitchUser(const User& user);
 
 // Looks up args[0] on the PATH from env (or the default PATH) as execvp would,
 // in the current root. Returns the path to exec or NotFound as runc words it:

@@ -15,6 +15,7 @@
 #include "common/fd_util.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "common/unix_socket.h"
 
 namespace berth::shim {
 namespace {
@@ -26,22 +27,6 @@ absl::Status OpenFifo(const std::string& path, int child_flags, UniqueFd& hold, 
   BERTH_ASSIGN_OR_RETURN(
       child, OpenFile(absl::StrCat("/proc/self/fd/", hold.Get()), child_flags | O_CLOEXEC));
   return absl::OkStatus();
-}
-
-absl::StatusOr<UniqueFd> ListenUnix(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return LastErrnoError("socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", path));
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::bind(fd.Get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return LastErrnoError(absl::StrCat("bind ", path));
-  }
-  if (::listen(fd.Get(), 1) != 0) return LastErrnoError(absl::StrCat("listen ", path));
-  return fd;
 }
 
 absl::StatusOr<UniqueFd> ReceiveFd(int socket) {
@@ -90,7 +75,7 @@ absl::StatusOr<std::unique_ptr<ProcessIo>> ProcessIo::Open(EventLoop& loop,
   if (::mkdtemp(dir) == nullptr) return LastErrnoError("create the console socket directory");
   io->console_dir_ = dir;
   io->console_socket_ = io->console_dir_ + "/console.sock";
-  BERTH_ASSIGN_OR_RETURN(io->console_listener_, ListenUnix(io->console_socket_));
+  BERTH_ASSIGN_OR_RETURN(io->console_listener_, ListenUnix(io->console_socket_, 1, SOCK_NONBLOCK));
   return io;
 }
 

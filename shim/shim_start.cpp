@@ -18,6 +18,7 @@
 #include "common/fd_util.h"
 #include "common/process.h"
 #include "common/status.h"
+#include "common/unix_socket.h"
 #include "shim/shim_commands.h"
 
 namespace berth::shim {
@@ -36,17 +37,9 @@ absl::StatusOr<UniqueFd> Listen(const std::string& path) {
   if (::mkdir(kSocketDir, 0711) != 0 && errno != EEXIST) {
     return LastErrnoError(absl::StrCat("mkdir ", kSocketDir));
   }
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return LastErrnoError("socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  ::unlink(path.c_str());  // a dead shim's
-  if (::bind(fd.Get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return LastErrnoError(absl::StrCat("bind ", path));
-  }
-  ::chmod(path.c_str(), 0600);
-  if (::listen(fd.Get(), 64) != 0) return LastErrnoError(absl::StrCat("listen ", path));
+  // A dead shim's socket at the same path is replaced.
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, ListenUnix(path, 64));
+  if (::chmod(path.c_str(), 0600) != 0) return LastErrnoError(absl::StrCat("chmod ", path));
   return fd;
 }
 

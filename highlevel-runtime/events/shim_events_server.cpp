@@ -11,6 +11,7 @@
 #include "berth/wire/wkt.pb.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "common/unix_socket.h"
 #include "containerd/events/forward.pb.h"
 
 namespace berth::runtimed {
@@ -19,19 +20,7 @@ absl::StatusOr<std::unique_ptr<ShimEventsServer>> ShimEventsServer::Start(
     const std::string& socket_path, EventBus& bus) {
   std::unique_ptr<ShimEventsServer> s(new ShimEventsServer(socket_path));
   if (!s->loop_.ok()) return LastErrnoError("epoll_create1");
-  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!listener) return LastErrnoError("socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) {
-    return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", socket_path));
-  }
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  ::unlink(socket_path.c_str());
-  if (::bind(listener.Get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return LastErrnoError(absl::StrCat("bind ", socket_path));
-  }
-  if (::listen(listener.Get(), 64) != 0) return LastErrnoError("listen");
+  BERTH_ASSIGN_OR_RETURN(UniqueFd listener, ListenUnix(socket_path, 64));
   s->server_.Register("containerd.services.events.ttrpc.v1.Events", "Forward",
                       [&bus](const std::string& payload, ttrpc::Responder responder) {
                         containerd::services::events::ttrpc::v1::ForwardRequest request;

@@ -60,9 +60,14 @@ absl::Status Start(const ShimFlags& flags, const char* argv0) {
     ::unlink(path.c_str());
     return shim.status();
   }
-  shim->Detach();
   std::string address = absl::StrCat("unix://", path);
-  BERTH_RETURN_IF_ERROR(WriteFileAtomic("address", address, 0644, Durability::kNoFsync));
+  // Without the address file nobody can find the shim again: it goes
+  // (ChildProcess kills and reaps it) rather than run orphaned.
+  if (absl::Status st = WriteFileAtomic("address", address, 0644, Durability::kNoFsync); !st.ok()) {
+    ::unlink(path.c_str());
+    return st;
+  }
+  shim->Detach();
   std::cout << address << std::flush;
   return absl::OkStatus();
 }

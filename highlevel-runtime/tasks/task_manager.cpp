@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -89,10 +90,10 @@ absl::StatusOr<uint32_t> TaskManager::Create(const std::string& ns, const api::C
   std::error_code ec;
   std::filesystem::create_directories(bundle + "/rootfs", ec);
   if (ec) return ErrnoError(ec.value(), absl::StrCat("create bundle ", bundle));
-  auto cleanup = [&] { std::filesystem::remove_all(bundle, ec); };
+  // Until a shim owns it, the bundle is ours to remove on any error.
+  auto cleanup = absl::MakeCleanup([&] { std::filesystem::remove_all(bundle, ec); });
   auto spec = ParseJson(c.spec(), "container spec");
   if (!spec.ok() || !spec->is_object()) {
-    cleanup();
     return absl::InvalidArgumentError(
         absl::StrCat("container \"", c.id(), "\": its spec is not a JSON object"));
   }
@@ -102,15 +103,11 @@ absl::StatusOr<uint32_t> TaskManager::Create(const std::string& ns, const api::C
   BERTH_RETURN_IF_ERROR(WriteStringToFile(bundle + "/log", ""));
   // Which shim to ask for `delete` should it die with runtimed down.
   BERTH_RETURN_IF_ERROR(WriteStringToFile(bundle + "/runtime", runtime));
-
-  auto address = StartShim(ns, c.id(), shim, bundle);
-  if (!address.ok()) {
-    cleanup();
-    return address.status();
-  }
+  BERTH_ASSIGN_OR_RETURN(std::string address, StartShim(ns, c.id(), shim, bundle));
+  std::move(cleanup).Cancel();  // from here on Remove() takes the bundle down with the shim
   {
     std::lock_guard<std::mutex> lock(mu_);
-    tasks_[{ns, c.id()}] = {bundle, *address};
+    tasks_[{ns, c.id()}] = {bundle, address};
   }
   task::CreateTaskRequest request;
   request.set_id(c.id());

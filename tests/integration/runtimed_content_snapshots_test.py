@@ -25,6 +25,9 @@ import unittest
 
 import grpc
 
+import runtimed_harness as harness
+from runtimed_harness import run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures")
 RUNTIMED = None
@@ -38,10 +41,6 @@ snapshots_pb = None  # snapshots_pb2
 
 MiB = 1 << 20
 NS = "berth"
-
-
-def run(*argv):
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
 
 
 def read_text(path):
@@ -61,45 +60,9 @@ def chain_ids(diff_ids):
     return chain
 
 
-class Runtimed:
+class Runtimed(harness.Runtimed):
     def __init__(self, root):
-        self.root = root
-        self.sock = os.path.join(root, "runtimed.sock")
-        self.proc = None
-
-    def start(self):
-        with open(os.path.join(self.root, "runtimed.log"), "a") as log:
-            self.proc = subprocess.Popen(
-                [RUNTIMED, "--address", self.sock, "--root", os.path.join(self.root, "root"),
-                 "--state", os.path.join(self.root, "state"), "--log-level", "debug"],
-                stdout=subprocess.DEVNULL, stderr=log)
-        deadline = time.time() + 10
-        while not os.path.exists(self.sock):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("berth-runtimed did not start: " +
-                                   read_text(os.path.join(self.root, "runtimed.log")))
-            time.sleep(0.05)
-        self.channel = grpc.insecure_channel("unix:" + self.sock)
-        grpc.channel_ready_future(self.channel).result(timeout=10)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=10)
-        if getattr(self, "channel", None):
-            self.channel.close()
-
-    def call(self, service, method, request, response_class, ns=NS):
-        fn = self.channel.unary_unary("/berth.runtime.v1.%s/%s" % (service, method),
-                                      request_serializer=lambda m: m.SerializeToString(),
-                                      response_deserializer=response_class.FromString)
-        return fn(request, metadata=(("berth-namespace", ns),), timeout=60)
-
-    def stream(self, service, method, request, response_class, ns=NS):
-        fn = self.channel.unary_stream("/berth.runtime.v1.%s/%s" % (service, method),
-                                       request_serializer=lambda m: m.SerializeToString(),
-                                       response_deserializer=response_class.FromString)
-        return list(fn(request, metadata=(("berth-namespace", ns),), timeout=120))
+        super().__init__(RUNTIMED, root)
 
     def pull(self, reference, ns=NS):
         return self.stream("Images", "Pull", images_pb.PullImageRequest(reference=reference),
@@ -469,14 +432,9 @@ def main():
     PROTO_DIR = os.path.abspath(sys.argv.pop(1))
     WORK = tempfile.mkdtemp(prefix="berth-runtimed-cs-test-")
     try:
-        gen = os.path.join(WORK, "gen")
-        os.mkdir(gen)
-        subprocess.run(["protoc", "-I", PROTO_DIR, "--python_out", gen,
-                        "berth/runtime/v1/images.proto", "berth/runtime/v1/content.proto",
-                        "berth/runtime/v1/snapshots.proto"], check=True)
-        sys.path.insert(0, gen)
-        from berth.runtime.v1 import content_pb2, images_pb2, snapshots_pb2
-        images_pb, content_pb, snapshots_pb = images_pb2, content_pb2, snapshots_pb2
+        pb = harness.generate_protos(os.path.join(WORK, "gen"), PROTO_DIR,
+                                     ["images", "content", "snapshots"])
+        images_pb, content_pb, snapshots_pb = pb["images"], pb["content"], pb["snapshots"]
         run(os.path.join(FIXTURES, "layered-image.sh"), os.path.join(WORK, "image"))
         REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
                        os.path.join(WORK, "registry")).strip()

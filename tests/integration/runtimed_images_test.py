@@ -19,6 +19,9 @@ import unittest
 
 import grpc
 
+import runtimed_harness as harness
+from runtimed_harness import run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures")
 RUNTIMED = None
@@ -28,50 +31,14 @@ REGISTRY = None  # "127.0.0.1:PORT"
 pb = None  # the generated images_pb2 module
 
 
-def run(*argv):
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-
-
-class Runtimed:
+class Runtimed(harness.Runtimed):
     def __init__(self, root):
-        self.root = root
-        self.sock = os.path.join(root, "runtimed.sock")
-        self.proc = None
-
-    def start(self):
-        with open(os.path.join(self.root, "runtimed.log"), "a") as log:
-            self.proc = subprocess.Popen(
-                [RUNTIMED, "--address", self.sock, "--root", os.path.join(self.root, "root"),
-                 "--state", os.path.join(self.root, "state"), "--log-level", "debug"],
-                stdout=subprocess.DEVNULL, stderr=log)
-        deadline = time.time() + 10
-        while not os.path.exists(self.sock):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("berth-runtimed did not start: " +
-                                   open(os.path.join(self.root, "runtimed.log")).read())
-            time.sleep(0.05)
-        self.channel = grpc.insecure_channel("unix:" + self.sock)
-        grpc.channel_ready_future(self.channel).result(timeout=10)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=10)
-        if getattr(self, "channel", None):
-            self.channel.close()
-
-    def call(self, method, request, response_class, ns="berth"):
-        fn = self.channel.unary_unary("/berth.runtime.v1.Images/" + method,
-                                      request_serializer=lambda m: m.SerializeToString(),
-                                      response_deserializer=response_class.FromString)
-        return fn(request, metadata=(("berth-namespace", ns),), timeout=60)
+        super().__init__(RUNTIMED, root)
 
     def pull(self, reference, ns="berth", platform=""):
-        fn = self.channel.unary_stream("/berth.runtime.v1.Images/Pull",
-                                       request_serializer=lambda m: m.SerializeToString(),
-                                       response_deserializer=pb.PullImageEvent.FromString)
-        return list(fn(pb.PullImageRequest(reference=reference, platform=platform),
-                       metadata=(("berth-namespace", ns),), timeout=120))
+        return self.stream("Images", "Pull",
+                           pb.PullImageRequest(reference=reference, platform=platform),
+                           pb.PullImageEvent, ns)
 
 
 class ImagesTest(unittest.TestCase):
@@ -115,21 +82,21 @@ class ImagesTest(unittest.TestCase):
             path = os.path.join(blobs, d.digest.split(":")[1])
             self.assertEqual(os.path.getsize(path), d.size)
 
-        listed = self.rt.call("List", pb.ListImagesRequest(), pb.ListImagesResponse)
+        listed = self.rt.call("Images", "List", pb.ListImagesRequest(), pb.ListImagesResponse)
         self.assertEqual([i.name for i in listed.images], [image.name])
-        other = self.rt.call("List", pb.ListImagesRequest(), pb.ListImagesResponse, ns="other")
+        other = self.rt.call("Images", "List", pb.ListImagesRequest(), pb.ListImagesResponse, ns="other")
         self.assertEqual(list(other.images), [])
-        got = self.rt.call("Get", pb.GetImageRequest(name=REGISTRY + "/busybox"), pb.Image)
+        got = self.rt.call("Images", "Get", pb.GetImageRequest(name=REGISTRY + "/busybox"), pb.Image)
         self.assertEqual(got.target.digest, image.target.digest)
 
     def test_tag_delete_and_a_restart_after_kill_9(self):
         image = self.rt.pull(REGISTRY + "/busybox:latest")[-1].image
-        tagged = self.rt.call("Tag", pb.TagImageRequest(source=image.name, target="mine:v1"),
+        tagged = self.rt.call("Images", "Tag", pb.TagImageRequest(source=image.name, target="mine:v1"),
                               pb.Image)
         self.assertEqual(tagged.name, "docker.io/library/mine:v1")
         self.assertEqual(tagged.target.digest, image.target.digest)
-        self.rt.call("Delete", pb.DeleteImageRequest(name=image.name), pb.DeleteImageResponse)
-        self.assertCode(grpc.StatusCode.NOT_FOUND, self.rt.call, "Get",
+        self.rt.call("Images", "Delete", pb.DeleteImageRequest(name=image.name), pb.DeleteImageResponse)
+        self.assertCode(grpc.StatusCode.NOT_FOUND, self.rt.call, "Images", "Get",
                         pb.GetImageRequest(name=image.name), pb.Image)
         # The tag still names the same content: nothing was collected.
         blobs = os.path.join(self.dir, "root", "content", "blobs", "sha256")
@@ -138,7 +105,7 @@ class ImagesTest(unittest.TestCase):
         # The metadata outlives a kill -9.
         self.rt.stop(signal.SIGKILL)
         self.rt.start()
-        listed = self.rt.call("List", pb.ListImagesRequest(), pb.ListImagesResponse)
+        listed = self.rt.call("Images", "List", pb.ListImagesRequest(), pb.ListImagesResponse)
         self.assertEqual([i.name for i in listed.images], ["docker.io/library/mine:v1"])
 
     def test_deleting_the_last_name_of_an_image_frees_its_blobs_and_snapshots(self):
@@ -147,7 +114,7 @@ class ImagesTest(unittest.TestCase):
         snapshots = os.path.join(self.dir, "root", "snapshots")
         self.assertGreaterEqual(len(os.listdir(blobs)), 3)
         self.assertEqual(len(os.listdir(snapshots)), 1)
-        self.rt.call("Delete", pb.DeleteImageRequest(name=image.name), pb.DeleteImageResponse)
+        self.rt.call("Images", "Delete", pb.DeleteImageRequest(name=image.name), pb.DeleteImageResponse)
         self.assertEqual(os.listdir(blobs), [])
         self.assertEqual(os.listdir(snapshots), [])
         # And it pulls again from nothing.
@@ -168,9 +135,9 @@ class ImagesTest(unittest.TestCase):
         self.assertCode(grpc.StatusCode.UNAVAILABLE, self.rt.pull, "127.0.0.1:1/busybox")
         self.assertCode(grpc.StatusCode.INVALID_ARGUMENT, self.rt.pull, REGISTRY + "/busybox",
                         "bad namespace!")
-        self.assertCode(grpc.StatusCode.NOT_FOUND, self.rt.call, "Get",
+        self.assertCode(grpc.StatusCode.NOT_FOUND, self.rt.call, "Images", "Get",
                         pb.GetImageRequest(name="never-pulled"), pb.Image)
-        listed = self.rt.call("List", pb.ListImagesRequest(), pb.ListImagesResponse)
+        listed = self.rt.call("Images", "List", pb.ListImagesRequest(), pb.ListImagesResponse)
         self.assertEqual(list(listed.images), [])
 
 
@@ -183,13 +150,7 @@ def main():
     PROTO_DIR = os.path.abspath(sys.argv.pop(1))
     WORK = tempfile.mkdtemp(prefix="berth-runtimed-test-")
     try:
-        gen = os.path.join(WORK, "gen")
-        os.mkdir(gen)
-        subprocess.run(["protoc", "-I", PROTO_DIR, "--python_out", gen,
-                        "berth/runtime/v1/images.proto"], check=True)
-        sys.path.insert(0, gen)
-        from berth.runtime.v1 import images_pb2
-        pb = images_pb2
+        pb = harness.generate_protos(os.path.join(WORK, "gen"), PROTO_DIR, ["images"])["images"]
         run(os.path.join(FIXTURES, "busybox-image.sh"), os.path.join(WORK, "image"))
         REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
                        os.path.join(WORK, "registry")).strip()

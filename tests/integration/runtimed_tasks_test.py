@@ -22,6 +22,9 @@ import unittest
 
 import grpc
 
+import runtimed_harness as harness
+from runtimed_harness import run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures")
 BUILD = None
@@ -30,59 +33,14 @@ REGISTRY = None
 pb = {}  # module name -> generated module
 
 
-def run(*argv):
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-
-
-class Runtimed:
+class Runtimed(harness.Runtimed):
     def __init__(self, root):
-        self.root = root
-        self.sock = os.path.join(root, "runtimed.sock")
-        self.proc = None
-        self.channel = None
-
-    def start(self):
-        env = dict(os.environ)
-        env["PATH"] = ":".join([os.path.join(BUILD, "shim"), os.path.join(BUILD, "lowlevel-runtime"),
-                                env.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")])
-        with open(os.path.join(self.root, "runtimed.log"), "a") as log:
-            self.proc = subprocess.Popen(
-                [os.path.join(BUILD, "highlevel-runtime", "berth-runtimed"), "--address", self.sock,
-                 "--root", os.path.join(self.root, "root"), "--state",
-                 os.path.join(self.root, "state"), "--log-level", "debug"],
-                stdout=subprocess.DEVNULL, stderr=log, env=env)
-        deadline = time.time() + 10
-        while not os.path.exists(self.sock):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("berth-runtimed did not start: " + self.log())
-            time.sleep(0.05)
-        self.channel = grpc.insecure_channel("unix:" + self.sock)
-        grpc.channel_ready_future(self.channel).result(timeout=10)
-
-    def log(self):
-        with open(os.path.join(self.root, "runtimed.log")) as f:
-            return f.read()[-3000:]
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.channel:
-            self.channel.close()
-            self.channel = None
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=10)
-
-    def call(self, service, method, request, response, timeout=60):
-        fn = self.channel.unary_unary("/berth.runtime.v1.%s/%s" % (service, method),
-                                      request_serializer=lambda m: m.SerializeToString(),
-                                      response_deserializer=response.FromString)
-        return fn(request, metadata=(("berth-namespace", "berth"),), timeout=timeout)
+        super().__init__(os.path.join(BUILD, "highlevel-runtime", "berth-runtimed"), root,
+                         [os.path.join(BUILD, "shim"), os.path.join(BUILD, "lowlevel-runtime")])
 
     def pull(self, reference):
-        fn = self.channel.unary_stream("/berth.runtime.v1.Images/Pull",
-                                       request_serializer=lambda m: m.SerializeToString(),
-                                       response_deserializer=pb["images"].PullImageEvent.FromString)
-        return list(fn(pb["images"].PullImageRequest(reference=reference),
-                       metadata=(("berth-namespace", "berth"),), timeout=120))[-1].image
+        return self.stream("Images", "Pull", pb["images"].PullImageRequest(reference=reference),
+                           pb["images"].PullImageEvent)[-1].image
 
 
 def alive(pid):
@@ -390,16 +348,8 @@ def main():
     WORK = tempfile.mkdtemp(prefix="berth-tasks-test-")
     os.chmod(WORK, 0o755)
     try:
-        gen = os.path.join(WORK, "gen")
-        os.mkdir(gen)
-        subprocess.run(["protoc", "-I", proto_dir, "--python_out", gen,
-                        "berth/runtime/v1/images.proto", "berth/runtime/v1/containers.proto",
-                        "berth/runtime/v1/tasks.proto", "berth/runtime/v1/events.proto"],
-                       check=True)
-        sys.path.insert(0, gen)
-        from berth.runtime.v1 import containers_pb2, events_pb2, images_pb2, tasks_pb2
-        pb.update(images=images_pb2, containers=containers_pb2, tasks=tasks_pb2,
-                  events=events_pb2)
+        pb.update(harness.generate_protos(os.path.join(WORK, "gen"), proto_dir,
+                                          ["images", "containers", "tasks", "events"]))
         run(os.path.join(FIXTURES, "busybox-image.sh"), os.path.join(WORK, "image"))
         REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
                        os.path.join(WORK, "registry")).strip()

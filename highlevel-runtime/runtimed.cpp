@@ -59,7 +59,7 @@ absl::Status Serve(const Options& options) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   BERTH_ASSIGN_OR_RETURN(ContentStore content, ContentStore::Open(options.root + "/content"));
-  BERTH_ASSIGN_OR_RETURN(auto db, MetadataDb::Open(options.root + "/metadata.db"));
+  BERTH_ASSIGN_OR_RETURN(auto db, OpenMetadataDb(options.root + "/metadata.db"));
   ImageStore image_store(*db);
   Snapshotter snapshotter(*db, options.root + "/snapshots");
   EventBus events;

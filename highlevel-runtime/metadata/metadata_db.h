@@ -1,73 +1,18 @@
-// berth-runtimed's metadata database: one SQLite file (WAL journal, foreign
-// keys on, a busy timeout), its schema created or migrated on open, every
-// change in a transaction, so a kill -9 at any point leaves it consistent.
+// berth-runtimed's metadata database: images, snapshots and containers in one
+// SQLite file (common/sqlite_db.h), its schema migrated on open.
 #pragma once
 
-#include <sqlite3.h>
-
-#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
+#include "common/sqlite_db.h"
 
 namespace berth::runtimed {
 
-// A prepared statement; binds are 1-based, as in SQLite.
-class Statement {
- public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
-    other.stmt_ = nullptr;
-  }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
+using MetadataDb = SqliteDb;
+using berth::Statement;
 
-  Statement& Bind(int index, absl::string_view text);
-  Statement& Bind(int index, int64_t value);
-  Statement& BindBlob(int index, absl::string_view bytes);
-  // true: a row is ready (read it with Text/Int); false: done.
-  absl::StatusOr<bool> Step();
-  absl::Status Run();  // Step to the end
-  std::string Text(int column) const;
-  int64_t Int(int column) const;
-  std::string Blob(int column) const;  // bytes, NULs included
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
-};
-
-class MetadataDb {
- public:
-  static absl::StatusOr<std::unique_ptr<MetadataDb>> Open(const std::string& path);
-  ~MetadataDb();
-  MetadataDb(const MetadataDb&) = delete;
-  MetadataDb& operator=(const MetadataDb&) = delete;
-
-  absl::StatusOr<Statement> Prepare(absl::string_view sql);
-  absl::Status Exec(absl::string_view sql);
-  // BEGIN IMMEDIATE; body; COMMIT (ROLLBACK when body fails).
-  template <typename Body>
-  absl::Status Transaction(Body&& body) {
-    if (absl::Status st = Exec("BEGIN IMMEDIATE"); !st.ok()) return st;
-    absl::Status st = body();
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
-  }
-
- private:
-  explicit MetadataDb(sqlite3* db) : db_(db) {}
-  absl::Status Migrate();
-  sqlite3* db_;
-};
-
-// The error SQLite reports for db, as an absl::Status (what: the operation).
-absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what);
+absl::StatusOr<std::unique_ptr<MetadataDb>> OpenMetadataDb(const std::string& path);
 
 }  // namespace berth::runtimed

@@ -57,7 +57,7 @@ struct Fixture {
     auto cfg = ParseImageConfig(*content->ReadBlob(*berth::ParseDigest(manifest.config.digest)));
     REQUIRE(cfg.ok());
     config = *cfg;
-    auto opened = MetadataDb::Open(dir + "/metadata.db");
+    auto opened = OpenMetadataDb(dir + "/metadata.db");
     REQUIRE(opened.ok());
     db = std::move(*opened);
     snapshots.emplace(*db, dir + "/snapshots");

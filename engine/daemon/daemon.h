@@ -1,0 +1,143 @@
+// berthd's containers: Docker's lifecycle (create, start, stop, kill, wait,
+// restart, remove) on berth-runtimed's Containers and Tasks, the Docker-level
+// state kept in the ContainerStore, and the exits the shims report applied as
+// they come (Events.Subscribe).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/daemon/container.h"
+#include "engine/daemon/container_io.h"
+#include "engine/daemon/container_store.h"
+#include "engine/daemon/image_service.h"
+#include "engine/daemon/output_hub.h"
+#include "engine/runtimed_client.h"
+
+namespace berth::engine {
+
+struct DaemonOptions {
+  std::string data_root = "/var/lib/berth";
+  std::string exec_root = "/run/berth";
+  // The shim runtimed starts for our containers, and the OCI runtime it drives
+  // (empty: the shim's default).
+  std::string runtime = "io.containerd.berth.v2";
+  std::string runtime_binary;
+  std::string init_path = "/usr/bin/docker-init";
+  // Containers' cgroups go under it: <cgroup_parent>/<id> (dockerd's --cgroup-parent).
+  std::string cgroup_parent = "/berth";
+};
+
+enum class WaitCondition { kNotRunning, kNextExit, kRemoved };
+
+struct WaitResult {
+  int status_code = 0;
+  std::string error;
+};
+
+class Daemon {
+ public:
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options,
+                                                       RuntimedClient& runtimed);
+  ~Daemon();
+
+  ImageService& images() { return images_; }
+  const DaemonOptions& options() const { return options_; }
+
+  // POST /containers/create: the body is Docker's Config with HostConfig.
+  absl::StatusOr<std::string> Create(const std::string& name, const nlohmann::json& body);
+  // false: it was already running (304).
+  absl::StatusOr<bool> StartContainer(const std::string& ref);
+  // false: it was not running (304). timeout: seconds, nullopt for the
+  // container's StopTimeout or 10; negative waits forever.
+  absl::StatusOr<bool> Stop(const std::string& ref, std::optional<int> timeout);
+  absl::Status Restart(const std::string& ref, std::optional<int> timeout);
+  absl::Status Kill(const std::string& ref, const std::string& signal);
+  // Blocks until the condition holds or cancelled() turns true (Cancelled).
+  absl::StatusOr<WaitResult> Wait(const std::string& ref, WaitCondition condition,
+                                  const std::function<bool()>& cancelled);
+  absl::Status Remove(const std::string& ref, bool force);
+  absl::StatusOr<nlohmann::json> Inspect(const std::string& ref);
+  // GET /containers/json: all, limit (<= 0: none), filters as Docker's JSON.
+  absl::StatusOr<nlohmann::json> List(bool all, int limit, const nlohmann::json& filters);
+  // The container's id and its output hub, for attach.
+  struct AttachTarget {
+    std::string id;
+    bool tty = false;
+    bool open_stdin = false;
+    bool stdin_once = false;
+    std::shared_ptr<OutputHub> hub;
+  };
+  absl::StatusOr<AttachTarget> ForAttach(const std::string& ref);
+  struct LogTarget {
+    std::string id, log_path;
+    bool tty = false;
+  };
+  absl::StatusOr<LogTarget> ForLogs(const std::string& ref);
+  // False once the container does not run (its log is then complete) or is gone.
+  bool Running(const std::string& id);
+  // Writes data to the running container's stdin; closes it when data is empty.
+  absl::Status WriteStdin(const std::string& id, const std::string& data);
+  absl::Status CloseStdin(const std::string& id);
+
+  struct Counts {
+    int total = 0, running = 0, paused = 0, stopped = 0;
+  };
+  Counts CountContainers();
+  bool ImageInUse(const std::string& image_id);
+
+ private:
+  struct Entry {
+    std::mutex op;  // one lifecycle operation at a time; never held while waiting for an exit
+    std::mutex mu;  // guards c, io, exits, removed
+    std::condition_variable cv;
+    Container c;
+    std::unique_ptr<ContainerIo> io;
+    std::shared_ptr<OutputHub> hub = std::make_shared<OutputHub>();
+    uint64_t exits = 0;
+    bool removed = false;
+  };
+
+  Daemon(const DaemonOptions& options, RuntimedClient& runtimed,
+         std::unique_ptr<ContainerStore> store);
+  absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& ref);
+  absl::Status Save(Entry& e);  // e.mu held
+  absl::Status StartLocked(Entry& e);
+  absl::Status SendSignal(Entry& e, int signal);
+  // Waits (e.mu not held) until the run that is current ends; false on timeout.
+  bool WaitExit(Entry& e, absl::Duration timeout);
+  absl::Status RemoveEntry(const std::shared_ptr<Entry>& e, bool force);
+  void HandleExit(const std::string& id, uint32_t exit_status, absl::Time exited_at);
+  void HandleOom(const std::string& id);
+  void WatchEvents();
+  void Reconcile();
+  absl::StatusOr<nlohmann::json> BuildSpec(const Container& c, const ResolvedImage& image,
+                                           const std::string& rootfs);
+  std::string ContainerDir(const std::string& id) const;
+  std::string ExecDir(const std::string& id) const;
+
+  DaemonOptions options_;
+  RuntimedClient& runtimed_;
+  std::unique_ptr<ContainerStore> store_;
+  ImageService images_;
+
+  std::mutex mu_;  // guards containers_
+  std::map<std::string, std::shared_ptr<Entry>> containers_;
+
+  std::atomic<bool> stopping_{false};
+  std::mutex events_mu_;
+  grpc::ClientContext* events_context_ = nullptr;
+  std::thread events_thread_;
+};
+
+}  // namespace berth::engine

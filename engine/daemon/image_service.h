@@ -1,0 +1,57 @@
+// Docker's image endpoints on top of berth-runtimed's Images and Content
+// services: pull with Docker's JSON progress messages, the image list and
+// inspect shapes, and resolving what a user types (a name, a digest
+// reference, an image id or a prefix of one) to a stored image.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/runtimed_client.h"
+
+namespace berth::engine {
+
+struct ResolvedImage {
+  std::string id;         // the config digest, as Docker's image id
+  std::string name;       // runtimed's normalized name: "docker.io/library/busybox:latest"
+  nlohmann::json config;  // the whole image config document
+  api::Image image;
+};
+
+// "docker.io/library/busybox:latest" -> "busybox:latest", as docker shows names.
+std::string FamiliarName(const std::string& normalized);
+
+class ImageService {
+ public:
+  explicit ImageService(RuntimedClient& runtimed) : runtimed_(runtimed) {}
+
+  // Pulls reference ("busybox", "127.0.0.1:5000/x:1"), sending Docker's JSON
+  // progress messages to emit. Errors found before the first message are
+  // returned; later ones are sent as an errorDetail message and returned too.
+  absl::Status Pull(const std::string& reference, const std::string& platform,
+                    const std::function<void(const nlohmann::json&)>& emit);
+
+  // NotFound "No such image: <ref>" when nothing matches.
+  absl::StatusOr<ResolvedImage> Resolve(const std::string& ref);
+
+  absl::StatusOr<nlohmann::json> List(bool digests);
+  absl::StatusOr<nlohmann::json> Inspect(const std::string& ref);
+  // DELETE /images/{name}: untags a name, or removes every name of an id.
+  absl::StatusOr<nlohmann::json> Remove(const std::string& ref, bool force,
+                                        const std::function<bool(const std::string&)>& in_use);
+
+ private:
+  absl::StatusOr<nlohmann::json> Config(const std::string& digest);
+  absl::StatusOr<std::vector<api::Image>> All();
+
+  RuntimedClient& runtimed_;
+  std::mutex mu_;
+  std::map<std::string, nlohmann::json> configs_;  // by digest; content never changes
+};
+
+}  // namespace berth::engine

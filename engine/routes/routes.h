@@ -1,0 +1,33 @@
+// The Docker Engine API endpoints berthd serves, added to a Router by area.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "engine/daemon/daemon.h"
+#include "engine/http/response_writer.h"
+#include "engine/http/router.h"
+#include "engine/runtimed_client.h"
+
+namespace berth::engine {
+
+inline constexpr const char* kMinApiVersion = "1.41";
+inline constexpr const char* kMaxApiVersion = "1.47";
+
+// What /version and /info say about the binaries below berthd.
+struct ComponentVersion {
+  std::string name, version, git_commit;
+};
+
+void AddSystemRoutes(http::Router& router, Daemon& daemon, RuntimedClient& runtimed);
+void AddContainerRoutes(http::Router& router, Daemon& daemon);
+void AddImageRoutes(http::Router& router, Daemon& daemon);
+
+// Sends an error status with Docker's HTTP code: NotFound 404, AlreadyExists
+// and FailedPrecondition 409, InvalidArgument 400, PermissionDenied 403,
+// Unimplemented 501, the rest 500.
+void SendStatus(http::ResponseWriter& w, const absl::Status& status);
+// Parses a JSON request body; an empty body is null.
+absl::StatusOr<nlohmann::json> ParseBody(const http::Request& r);
+
+}  // namespace berth::engine

@@ -1,0 +1,339 @@
+#!/usr/bin/python3
+"""berthd serves the Docker Engine API: Debian's python3-docker SDK, raw HTTP
+with bad requests, and a berthd killed with SIGKILL while containers run.
+
+A private stack (berth-runtimed + berthd, tests/e2e/lib_berth_stack.sh) pulls
+the busybox fixture from Debian's docker-registry on 127.0.0.1.
+
+Usage: engine_api_test.py BUILD_DIR [unittest args]
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import docker
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "fixtures")
+LIB = os.path.join(HERE, "lib_berth_stack.sh")
+BUILD = None
+WORK = None
+REGISTRY = None
+IMAGE = None
+
+
+def run(*argv):
+    return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=300).stdout
+
+
+def stack(function, directory):
+    env = dict(os.environ, BUILD_DIR=BUILD, BERTH_CGROUP_PARENT="/berth-e2e-%d" % os.getpid())
+    return subprocess.run(["bash", "-c", 'source "$1" && %s "$2"' % function, "_", LIB, directory],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=30):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+class Stack:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="stack-", dir=WORK)
+        self.sock = os.path.join(self.dir, "berthd.sock")
+
+    def start(self):
+        r = stack("berth_stack_start", self.dir)
+        if r.returncode != 0:
+            raise RuntimeError("stack did not start: " + r.stdout + r.stderr)
+
+    def start_berthd(self):
+        r = stack("berth_stack_start_berthd", self.dir)
+        if r.returncode != 0:
+            raise RuntimeError("berthd did not start: " + r.stdout + r.stderr)
+
+    def berthd_pid(self):
+        with open(os.path.join(self.dir, "berthd.pid")) as f:
+            return int(f.read())
+
+    def stop(self):
+        """Stops everything; the leaks it had to clean up, as text ("" when none)."""
+        r = stack("berth_stack_stop", self.dir)
+        return r.stderr if r.returncode != 0 else ""
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        conn = UnixHTTPConnection(self.sock, timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, data
+        finally:
+            conn.close()
+
+    def client(self, version="1.41"):
+        return docker.DockerClient(base_url="unix://" + self.sock, version=version, timeout=60)
+
+
+class EngineTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack()
+        cls.stack.start()
+        cls.docker = cls.stack.client()
+        cls.docker.images.pull(IMAGE)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.docker.close()
+        leaks = cls.stack.stop()
+        if leaks:
+            raise AssertionError("the stack leaked: " + leaks)
+
+    def tearDown(self):
+        for c in self.docker.containers.list(all=True):
+            c.remove(force=True)
+
+    def test_sdk_version_and_info(self):
+        v = self.docker.version()
+        self.assertEqual(v["ApiVersion"], "1.47")
+        self.assertEqual(v["MinAPIVersion"], "1.41")
+        names = [c["Name"] for c in v["Components"]]
+        for name in ("Engine", "berth-runtimed", "containerd-shim-berth-v2", "berth-oci"):
+            self.assertIn(name, names)
+        for c in v["Components"][1:]:
+            if c["Name"] != "docker-init":
+                self.assertTrue(c["Details"]["GitCommit"], c)
+        info = self.docker.info()
+        self.assertEqual(info["Images"], 1)
+        self.assertEqual(info["LoggingDriver"], "json-file")
+
+    def test_sdk_run_output_and_exit_codes(self):
+        out = self.docker.containers.run(IMAGE, ["echo", "hi"], remove=True, network_mode="none")
+        self.assertEqual(out, b"hi\n")
+        with self.assertRaises(docker.errors.ContainerError) as e:
+            self.docker.containers.run(IMAGE, ["sh", "-c", "exit 3"], remove=True)
+        self.assertEqual(e.exception.exit_status, 3)
+        self.assertEqual(self.docker.containers.list(all=True), [])
+
+    def test_sdk_image_config_semantics(self):
+        # Cmd replaces the image's; --entrypoint replaces it and clears Cmd.
+        out = self.docker.containers.run(IMAGE, entrypoint=["echo", "from-entrypoint"],
+                                         remove=True)
+        self.assertEqual(out, b"from-entrypoint\n")
+        out = self.docker.containers.run(IMAGE, ["sh", "-c", "echo $A $B; pwd; id -u"],
+                                         environment={"A": "1", "B": "two"}, working_dir="/tmp",
+                                         user="65534", remove=True)
+        self.assertEqual(out.decode().split("\n")[:3], ["1 two", "/tmp", "65534"])
+
+    def test_default_hardening(self):
+        out = self.docker.containers.run(IMAGE, ["sh", "-c",
+                                                 "grep CapEff /proc/self/status; id; hostname"],
+                                         remove=True).decode()
+        self.assertIn("00000000a80425fb", out)  # Docker's 14 default capabilities
+        self.assertIn("uid=0(root) gid=0(root) groups=0(root)\n", out)
+        # The fixture's /etc/group lists berth in "extra": a supplementary group, as Docker does.
+        out = self.docker.containers.run(IMAGE, ["id"], user="berth", remove=True).decode()
+        self.assertEqual(out, "uid=1000(berth) gid=1000(berth) groups=1000(berth),2000(extra)\n")
+        c = self.docker.containers.run(IMAGE, ["sleep", "30"], detach=True)
+        self.assertEqual(c.attrs["Config"]["Hostname"], c.id[:12])
+        c.reload()
+        self.assertEqual(c.status, "running")
+        c.remove(force=True)
+
+    def test_sdk_lifecycle_inspect_stop_remove(self):
+        c = self.docker.containers.run(IMAGE, ["sh", "-c", "trap 'exit 0' TERM; "
+                                               "while :; do sleep 0.1; done"],
+                                       detach=True, name="web", labels={"tier": "front"})
+        c.reload()
+        self.assertEqual(c.name, "web")
+        self.assertTrue(c.attrs["State"]["Running"])
+        self.assertGreater(c.attrs["State"]["Pid"], 0)
+        self.assertEqual(c.attrs["Config"]["Labels"], {"tier": "front"})
+        self.assertEqual(c.attrs["HostConfig"]["NetworkMode"], "none")
+        self.assertEqual([x.name for x in self.docker.containers.list(filters={"label": "tier=front"})],
+                         ["web"])
+        self.assertEqual(self.docker.containers.list(filters={"label": "tier=back"}), [])
+        start = time.monotonic()
+        c.stop(timeout=10)
+        self.assertLess(time.monotonic() - start, 2.0)
+        c.reload()
+        self.assertEqual(c.attrs["State"]["Status"], "exited")
+        self.assertEqual(c.attrs["State"]["ExitCode"], 0)
+        # One that ignores SIGTERM is killed after the timeout.
+        c2 = self.docker.containers.run(IMAGE, ["sh", "-c", "trap '' TERM; sleep 1000"],
+                                        detach=True)
+        start = time.monotonic()
+        c2.stop(timeout=1)
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)
+        c2.reload()
+        self.assertEqual(c2.attrs["State"]["ExitCode"], 137)
+        c.remove()
+        c2.remove()
+        self.assertEqual(self.docker.containers.list(all=True), [])
+
+    def test_names_and_prefixes(self):
+        c = self.docker.containers.create(IMAGE, ["true"], name="named")
+        with self.assertRaises(docker.errors.APIError) as e:
+            self.docker.containers.create(IMAGE, ["true"], name="named")
+        self.assertEqual(e.exception.status_code, 409)
+        self.assertIn('The container name "/named" is already in use', str(e.exception))
+        with self.assertRaises(docker.errors.APIError) as e:
+            self.docker.containers.create(IMAGE, ["true"], name="bad name!")
+        self.assertEqual(e.exception.status_code, 400)
+        self.assertEqual(self.docker.containers.get(c.id[:10]).id, c.id)
+        self.assertEqual(self.docker.containers.get("named").id, c.id)
+        with self.assertRaises(docker.errors.NotFound):
+            self.docker.containers.get("no-such-container")
+        with self.assertRaises(docker.errors.ImageNotFound):
+            self.docker.containers.create(REGISTRY + "/nonexistent", ["true"])
+
+    def test_bad_requests(self):
+        s = self.stack
+        status, body = s.request("POST", "/v1.41/containers/create", body=b"{not json",
+                                 headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 400)
+        self.assertIn("message", json.loads(body))
+        status, body = s.request("POST", "/v1.41/containers/create",
+                                 body=json.dumps({"Image": IMAGE, "Cmd": 5}).encode(),
+                                 headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 400, body)
+        # Unknown fields are ignored, as dockerd's Go decoder does (newer clients send more).
+        status, body = s.request("POST", "/v1.41/containers/create?name=extra",
+                                 body=json.dumps({"Image": IMAGE, "Cmd": ["true"],
+                                                  "NoSuchField": {"x": 1}}).encode(),
+                                 headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 201, body)
+        status, body = s.request("GET", "/v1.41/containers/nope/json")
+        self.assertEqual((status, json.loads(body)), (404, {"message": "No such container: nope"}))
+        status, body = s.request("GET", "/v1.99/_ping")
+        self.assertEqual(status, 400)
+        self.assertIn("too new", json.loads(body)["message"])
+        status, _ = s.request("POST", "/v1.41/containers/extra/stop")
+        self.assertEqual(status, 304)
+        status, body = s.request("POST", "/v1.41/containers/extra/kill")
+        self.assertEqual(status, 409, body)
+        status, body = s.request("POST", "/v1.41/containers/extra/wait?condition=bogus")
+        self.assertEqual(status, 400, body)
+        status, body = s.request("GET", "/v1.41/containers/json?filters=" +
+                                 "%7B%22bogus%22%3A%7B%22x%22%3Atrue%7D%7D")
+        self.assertEqual(status, 400, body)
+        # A huge body: refused, and the daemon keeps serving.
+        try:
+            status, _ = s.request("POST", "/v1.41/containers/create",
+                                  body=b"[" + b" " * (80 << 20) + b"]",
+                                  headers={"Content-Type": "application/json"})
+            self.assertEqual(status, 413)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        # A client that goes away in the middle of a wait.
+        c = self.docker.containers.run(IMAGE, ["sleep", "30"], detach=True)
+        raw = socket.socket(socket.AF_UNIX)
+        raw.connect(s.sock)
+        raw.sendall(b"POST /v1.41/containers/%s/wait HTTP/1.1\r\nHost: d\r\n"
+                    b"Content-Length: 0\r\n\r\n" % c.id.encode())
+        self.assertIn(b"200 OK", raw.recv(4096))
+        raw.close()
+        self.assertEqual(s.request("GET", "/_ping"), (200, b"OK"))
+        c.remove(force=True)
+        # Every container record is intact after all of that.
+        self.assertEqual([x.name for x in self.docker.containers.list(all=True)], ["extra"])
+
+    def test_attach_stdin(self):
+        c = self.docker.containers.create(IMAGE, ["sh", "-c", "read line; echo got $line"],
+                                          stdin_open=True)
+        sock = c.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
+        c.start()
+        sock._sock.sendall(b"hello\n")
+        data = b""
+        deadline = time.monotonic() + 10
+        while b"got hello" not in data and time.monotonic() < deadline:
+            chunk = sock._sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        sock.close()
+        self.assertIn(b"got hello\n", data)
+        self.assertEqual(c.wait(timeout=10)["StatusCode"], 0)
+
+
+class RestartTest(unittest.TestCase):
+    """kill -9 of berthd loses no container and no output."""
+
+    def test_berthd_killed_and_restarted(self):
+        s = Stack()
+        s.start()
+        try:
+            client = s.client()
+            client.images.pull(IMAGE)
+            c = client.containers.run(IMAGE, ["sh", "-c", "i=0; while :; do echo line$i; "
+                                              "i=$((i+1)); sleep 0.2; done"],
+                                      detach=True, name="survivor")
+            c.reload()
+            pid = c.attrs["State"]["Pid"]
+            self.assertGreater(pid, 0)
+            time.sleep(1)
+            os.kill(s.berthd_pid(), signal.SIGKILL)
+            time.sleep(1.5)  # it writes on while berthd is gone
+            os.kill(pid, 0)  # the container still runs
+            s.start_berthd()
+            client.close()
+            client = s.client()
+            c = client.containers.get("survivor")
+            self.assertTrue(c.attrs["State"]["Running"])
+            self.assertEqual(c.attrs["State"]["Pid"], pid)
+            time.sleep(0.5)
+            c.stop(timeout=0)
+            c.reload()
+            self.assertEqual(c.attrs["State"]["Status"], "exited")
+            with open(c.attrs["LogPath"]) as f:
+                lines = [json.loads(line)["log"] for line in f]
+            numbers = [int(x.strip()[4:]) for x in lines]
+            self.assertEqual(numbers, list(range(len(numbers))), "lines lost or reordered")
+            self.assertGreater(len(numbers), 12)
+            c.remove()
+            client.close()
+        finally:
+            leaks = s.stop()
+        self.assertEqual(leaks, "")
+
+
+def main():
+    global BUILD, WORK, REGISTRY, IMAGE
+    if len(sys.argv) < 2:
+        print(__doc__)
+        sys.exit(2)
+    BUILD = os.path.abspath(sys.argv.pop(1))
+    WORK = tempfile.mkdtemp(prefix="berth-engine-api-")
+    os.chmod(WORK, 0o755)
+    try:
+        run(os.path.join(FIXTURES, "busybox-image.sh"), os.path.join(WORK, "image"))
+        REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
+                       os.path.join(WORK, "registry")).strip()
+        run(os.path.join(FIXTURES, "registry.sh"), "push", os.path.join(WORK, "registry"),
+            os.path.join(WORK, "image", "oci"), "busybox:latest")
+        IMAGE = REGISTRY + "/busybox:latest"
+        result = unittest.main(verbosity=2, exit=False).result
+        sys.exit(0 if result.wasSuccessful() else 1)
+    finally:
+        subprocess.run([os.path.join(FIXTURES, "registry.sh"), "stop",
+                        os.path.join(WORK, "registry")], capture_output=True)
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -116,6 +116,8 @@ absl::StatusOr<ContainerState> LoadState(const std::string& root, const std::str
   return s;
 }
 
+std::string SeccompCacheDir(const std::string& root) { return root + "/.seccomp-cache"; }
+
 absl::StatusOr<std::vector<std::string>> ListContainerIds(const std::string& root) {
   std::vector<std::string> ids;
   DIR* dir = ::opendir(root.c_str());

@@ -44,6 +44,9 @@ std::string DefaultStateRoot();
 absl::Status ValidateContainerId(const std::string& id);
 
 std::string StateDir(const std::string& root, const std::string& id);
+// Compiled seccomp filters shared by the containers of one root
+// (SeccompFilter's cache); a container id cannot start with '.'.
+std::string SeccompCacheDir(const std::string& root);
 std::string ExecFifoPath(const std::string& root, const std::string& id);
 
 absl::Status SaveState(const std::string& root, const ContainerState& state);

@@ -101,7 +101,8 @@ absl::StatusOr<pid_t> Create(const GlobalOptions& global, const CreateOptions& o
   }
   std::optional<SeccompFilter> seccomp;
   if (spec.linux.seccomp) {
-    BERTH_ASSIGN_OR_RETURN(SeccompFilter filter, SeccompFilter::Build(*spec.linux.seccomp));
+    BERTH_ASSIGN_OR_RETURN(SeccompFilter filter,
+                           SeccompFilter::Build(*spec.linux.seccomp, SeccompCacheDir(global.root)));
     seccomp.emplace(std::move(filter));
   }
   BERTH_ASSIGN_OR_RETURN(NamespacePlan namespaces, PlanNamespaces(spec.linux));

@@ -144,7 +144,8 @@ absl::StatusOr<int> Exec(const GlobalOptions& global, const ExecOptions& options
   }
   std::optional<SeccompFilter> seccomp;
   if (spec.linux.seccomp) {
-    BERTH_ASSIGN_OR_RETURN(SeccompFilter filter, SeccompFilter::Build(*spec.linux.seccomp));
+    BERTH_ASSIGN_OR_RETURN(SeccompFilter filter,
+                           SeccompFilter::Build(*spec.linux.seccomp, SeccompCacheDir(global.root)));
     seccomp.emplace(std::move(filter));
   }
 

@@ -1,13 +1,16 @@
 #include "lowlevel-runtime/security/seccomp.h"
 
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -206,9 +209,102 @@ absl::Status AddSyscallRule(scmp_filter_ctx ctx, const SeccompSyscall& rule, siz
   return absl::OkStatus();
 }
 
+// Everything the compiled program depends on, as text: every field of the
+// filter as the spec states it, and the libseccomp that compiles it. (A field
+// added to Seccomp must be added here.)
+std::string CacheKey(const Seccomp& spec) {
+  const scmp_version* v = seccomp_version();
+  std::string key = absl::StrCat("berth-seccomp-v1 libseccomp ", v->major, ".", v->minor, ".",
+                                 v->micro, " api ", seccomp_api_get(), "\n");
+  auto opt = [](const std::optional<uint32_t>& n) {
+    return n ? absl::StrCat(*n) : std::string("-");
+  };
+  absl::StrAppend(&key, "default ", spec.default_action, " ", opt(spec.default_errno_ret), "\n");
+  for (const std::string& arch : spec.architectures) absl::StrAppend(&key, "arch ", arch, "\n");
+  for (const std::string& flag : spec.flags) absl::StrAppend(&key, "flag ", flag, "\n");
+  absl::StrAppend(&key, "listener ", spec.listener_path, "\n");
+  for (const SeccompSyscall& rule : spec.syscalls) {
+    absl::StrAppend(&key, "rule ", rule.action, " ", opt(rule.errno_ret));
+    for (const std::string& name : rule.names) absl::StrAppend(&key, " ", name);
+    for (const SeccompArg& arg : rule.args) {
+      absl::StrAppend(&key, " [", arg.index, " ", arg.op, " ", arg.value, " ", arg.value_two, "]");
+    }
+    absl::StrAppend(&key, "\n");
+  }
+  return key;
+}
+
+// The cache file's name: FNV-1a of the key. Names may collide; the file holds
+// the whole key, compared on every read, so a collision is only a miss.
+std::string CacheFileName(const std::string& key) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+  return absl::StrCat(absl::Hex(h, absl::kZeroPad16), ".bpf");
+}
+
+// The cache file: this magic, the key's length (uint32) and the key, the
+// SECCOMP_FILTER_FLAG_* bits (uint32), then the program's instructions.
+constexpr char kCacheMagic[8] = {'B', 'S', 'E', 'C', 'B', 'P', 'F', '2'};
+
+std::optional<std::pair<std::vector<sock_filter>, unsigned int>> ReadCached(
+    const std::string& path, const std::string& key) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  struct stat st {};
+  if (!fd || ::fstat(fd.Get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  const size_t header = sizeof kCacheMagic + sizeof(uint32_t) + key.size() + sizeof(uint32_t);
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size <= header || (size - header) % sizeof(sock_filter) != 0 ||
+      (size - header) / sizeof(sock_filter) > BPF_MAXINSNS) {
+    return std::nullopt;
+  }
+  std::string bytes(size, '\0');
+  if (::pread(fd.Get(), bytes.data(), size, 0) != static_cast<ssize_t>(size) ||
+      bytes.compare(0, sizeof kCacheMagic, kCacheMagic, sizeof kCacheMagic) != 0) {
+    return std::nullopt;
+  }
+  uint32_t key_size = 0;
+  std::memcpy(&key_size, bytes.data() + sizeof kCacheMagic, sizeof key_size);
+  if (key_size != key.size() ||
+      bytes.compare(sizeof kCacheMagic + sizeof key_size, key.size(), key) != 0) {
+    return std::nullopt;
+  }
+  uint32_t flags = 0;
+  std::memcpy(&flags, bytes.data() + header - sizeof flags, sizeof flags);
+  std::vector<sock_filter> program((size - header) / sizeof(sock_filter));
+  std::memcpy(program.data(), bytes.data() + header, size - header);
+  return std::make_pair(std::move(program), flags);
+}
+
+// Written to a temp file and renamed, so a reader never sees half of one.
+void WriteCached(const std::string& dir, const std::string& path, const std::string& key,
+                 const std::vector<sock_filter>& program, uint32_t flags) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
+  std::string bytes(kCacheMagic, sizeof kCacheMagic);
+  const auto key_size = static_cast<uint32_t>(key.size());
+  bytes.append(reinterpret_cast<const char*>(&key_size), sizeof key_size);
+  bytes += key;
+  bytes.append(reinterpret_cast<const char*>(&flags), sizeof flags);
+  bytes.append(reinterpret_cast<const char*>(program.data()), program.size() * sizeof(sock_filter));
+  std::string tmp = absl::StrCat(path, ".", ::getpid(), ".tmp");
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) return;
+  bool ok = ::write(fd.Get(), bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  fd.Reset();
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
+}
+
 }  // namespace
 
-absl::StatusOr<SeccompFilter> SeccompFilter::Build(const Seccomp& spec) {
+absl::StatusOr<SeccompFilter> SeccompFilter::Build(const Seccomp& spec,
+                                                   const std::string& cache_dir) {
+  std::string cache_path, key;
+  if (!cache_dir.empty()) {
+    key = CacheKey(spec);
+    cache_path = absl::StrCat(cache_dir, "/", CacheFileName(key));
+    if (auto cached = ReadCached(cache_path, key)) {
+      return SeccompFilter(std::move(cached->first), cached->second);
+    }
+  }
   BERTH_ASSIGN_OR_RETURN(
       uint32_t default_action,
       ResolveAction(spec.default_action, spec.default_errno_ret, "linux.seccomp.defaultAction",
@@ -242,6 +338,7 @@ absl::StatusOr<SeccompFilter> SeccompFilter::Build(const Seccomp& spec) {
     BERTH_RETURN_IF_ERROR(AddSyscallRule(raw, spec.syscalls[i], i, default_action));
   }
   BERTH_ASSIGN_OR_RETURN(std::vector<sock_filter> program, Compile(raw));
+  if (!cache_path.empty()) WriteCached(cache_dir, cache_path, key, program, flags);
   return SeccompFilter(std::move(program), flags);
 }
 

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -428,4 +429,73 @@ TEST_CASE("seccomp: a filter longer than the kernel takes is refused when built"
   CHECK_THAT(std::string(filter.status().message()),
              Catch::Matches("linux\\.seccomp: the filter compiles to [0-9]+ BPF instructions, more "
                             "than the kernel's limit of 4096"));
+}
+
+namespace {
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    names.push_back(e.path().filename().string());
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("seccomp: a compiled filter is cached and reused only for the same filter") {
+  char tmpl[] = "/tmp/berth-seccomp-cache-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string root = tmpl;
+  const std::string cache = root + "/cache";
+  auto errno_profile = [](uint32_t err) {
+    return Profile("SCMP_ACT_ALLOW", {Rule({"getcwd"}, "SCMP_ACT_ERRNO", err)});
+  };
+  auto getcwd_result = [](SeccompFilter& filter) {
+    return RunFiltered(filter, [](int fd) {
+             char cwd[4096];
+             Report(fd, "getcwd", ::syscall(SYS_getcwd, cwd, sizeof cwd));
+           }).out;
+  };
+
+  auto first = SeccompFilter::Build(errno_profile(38), cache);
+  REQUIRE(first.ok());
+  REQUIRE(ListDir(cache).size() == 1);
+  const std::string file = cache + "/" + ListDir(cache).front();
+  auto again = SeccompFilter::Build(errno_profile(38), cache);
+  REQUIRE(again.ok());
+  CHECK(again->InstructionCount() == first->InstructionCount());
+  CHECK(getcwd_result(*again) == "getcwd:38 ");
+
+  // Another errno is another filter: compiled, cached beside the first.
+  auto other = SeccompFilter::Build(errno_profile(13), cache);
+  REQUIRE(other.ok());
+  CHECK(getcwd_result(*other) == "getcwd:13 ");
+  CHECK(ListDir(cache).size() == 2);
+
+  // A cache file holding another filter under this name (a name collision)
+  // is not used: the filter is compiled and the file rewritten.
+  const std::string other_file = [&] {
+    for (const std::string& n : ListDir(cache)) {
+      if (cache + "/" + n != file) return cache + "/" + n;
+    }
+    return std::string();
+  }();
+  REQUIRE(::rename(other_file.c_str(), file.c_str()) == 0);
+  auto collided = SeccompFilter::Build(errno_profile(38), cache);
+  REQUIRE(collided.ok());
+  CHECK(getcwd_result(*collided) == "getcwd:38 ");
+
+  // A truncated file is not used either.
+  REQUIRE(::truncate(file.c_str(), 20) == 0);
+  auto truncated = SeccompFilter::Build(errno_profile(38), cache);
+  REQUIRE(truncated.ok());
+  CHECK(getcwd_result(*truncated) == "getcwd:38 ");
+
+  // An unwritable cache directory only costs the compile.
+  auto no_cache = SeccompFilter::Build(errno_profile(38), root + "/missing/parent/cache");
+  REQUIRE(no_cache.ok());
+  CHECK(getcwd_result(*no_cache) == "getcwd:38 ");
+  std::filesystem::remove_all(root);
 }

@@ -591,6 +591,40 @@ void Daemon::HandleOom(const std::string& id) {
   e->c.state.oom_killed = true;
 }
 
+void Daemon::DeleteTask(const std::string& id) {
+  api::DeleteTaskRequest del;
+  del.set_container_id(id);
+  api::DeleteTaskResponse deleted;
+  absl::Status st = FromGrpc(runtimed_.tasks().Delete(runtimed_.Context().get(), del, &deleted));
+  if (!st.ok() && !absl::IsNotFound(st)) LogWarn("delete the task of {}: {}", id, st.message());
+}
+
+absl::Status Daemon::ReleaseContainer(const std::string& id) {
+  DeleteTask(id);
+  api::DeleteContainerRequest del;
+  del.set_id(id);
+  api::DeleteContainerResponse ignored;
+  absl::Status st =
+      FromGrpc(runtimed_.containers().Delete(runtimed_.Context().get(), del, &ignored));
+  if (!st.ok() && !absl::IsNotFound(st)) return Annotate(st, absl::StrCat("remove container ", id));
+  std::error_code ec;
+  std::filesystem::remove_all(ContainerDir(id), ec);
+  std::filesystem::remove_all(ExecDir(id), ec);
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::Forget(Entry& e) {
+  BERTH_RETURN_IF_ERROR(store_->Remove(e.c.id));
+  {
+    std::lock_guard lock(mu_);
+    containers_.erase(e.c.id);
+  }
+  std::lock_guard lock(e.mu);
+  e.removed = true;
+  e.cv.notify_all();
+  return absl::OkStatus();
+}
+
 void Daemon::HandleExit(const std::string& id, uint32_t exit_status, absl::Time exited_at) {
   std::shared_ptr<Entry> e;
   {
@@ -599,44 +633,51 @@ void Daemon::HandleExit(const std::string& id, uint32_t exit_status, absl::Time 
     if (it == containers_.end()) return;
     e = it->second;
   }
+  std::lock_guard op(e->op);
+  std::unique_ptr<ContainerIo> io;
+  {
+    std::lock_guard lock(e->mu);
+    if (!e->c.state.running) return;  // seen already
+    io = std::move(e->io);
+  }
+  if (io && !io->WaitDrained(kDrainTimeout)) {
+    LogWarn("container {}: its output did not end {} after it exited", id,
+            absl::FormatDuration(kDrainTimeout));
+  }
+  io.reset();
+  // Waiters learn of the exit first; the task is deleted after, still under
+  // op, so a start or a remove that follows waits for that.
   bool auto_remove = false;
   {
-    std::lock_guard op(e->op);
-    std::unique_ptr<ContainerIo> io;
-    {
-      std::lock_guard lock(e->mu);
-      if (!e->c.state.running) return;  // seen already
-      io = std::move(e->io);
-    }
-    if (io && !io->WaitDrained(kDrainTimeout)) {
-      LogWarn("container {}: its output did not end {} after it exited", id,
-              absl::FormatDuration(kDrainTimeout));
-    }
-    io.reset();
-    api::DeleteTaskRequest del;
-    del.set_container_id(id);
-    api::DeleteTaskResponse deleted;
-    absl::Status st = FromGrpc(runtimed_.tasks().Delete(runtimed_.Context().get(), del, &deleted));
-    if (!st.ok() && !absl::IsNotFound(st)) LogWarn("delete the task of {}: {}", id, st.message());
     std::lock_guard lock(e->mu);
     e->c.state.running = false;
     e->c.state.paused = false;
     e->c.state.pid = 0;
     e->c.state.exit_code = static_cast<int>(exit_status);
     e->c.state.finished_at = exited_at;
+    auto_remove = e->c.host_config.value("AutoRemove", false);
+    if (auto_remove) e->c.state.removing = true;
     if (absl::Status saved = Save(*e); !saved.ok()) {
       LogError("save container {}: {}", id, saved.message());
     }
     e->exits++;
     e->hub->EndRun();
     e->cv.notify_all();
-    auto_remove = e->c.host_config.value("AutoRemove", false);
-    LogInfo("container {} exited with {}", id, exit_status);
   }
-  if (auto_remove) {
-    if (absl::Status st = RemoveEntry(e, true); !st.ok()) {
-      LogWarn("remove container {} (AutoRemove): {}", id, st.message());
-    }
+  LogInfo("container {} exited with {} ({} after the exit)", id, exit_status,
+          absl::FormatDuration(absl::Now() - exited_at));
+  if (!auto_remove) {
+    DeleteTask(id);
+    return;
+  }
+  // AutoRemove: gone from the API at once; what runtimed holds for it goes
+  // after (a berthd that dies in between collects it at its next start).
+  if (absl::Status st = Forget(*e); !st.ok()) {
+    LogWarn("remove container {} (AutoRemove): {}", id, st.message());
+    return;
+  }
+  if (absl::Status st = ReleaseContainer(id); !st.ok()) {
+    LogWarn("remove container {} (AutoRemove): {}", id, st.message());
   }
 }
 
@@ -682,31 +723,12 @@ absl::Status Daemon::RemoveEntry(const std::shared_ptr<Entry>& e, bool force) {
     }
     e->c.state.removing = true;
   }
-  api::DeleteTaskRequest del_task;
-  del_task.set_container_id(id);
-  api::DeleteTaskResponse ignored_task;
-  (void)runtimed_.tasks().Delete(runtimed_.Context().get(), del_task, &ignored_task);
-  api::DeleteContainerRequest del;
-  del.set_id(id);
-  api::DeleteContainerResponse ignored;
-  absl::Status st =
-      FromGrpc(runtimed_.containers().Delete(runtimed_.Context().get(), del, &ignored));
-  if (!st.ok() && !absl::IsNotFound(st)) {
+  if (absl::Status st = ReleaseContainer(id); !st.ok()) {
     std::lock_guard lock(e->mu);
     e->c.state.removing = false;
-    return Annotate(st, absl::StrCat("remove container ", id));
+    return st;
   }
-  BERTH_RETURN_IF_ERROR(store_->Remove(id));
-  std::error_code ec;
-  std::filesystem::remove_all(ContainerDir(id), ec);
-  std::filesystem::remove_all(ExecDir(id), ec);
-  {
-    std::lock_guard lock(mu_);
-    containers_.erase(id);
-  }
-  std::lock_guard lock(e->mu);
-  e->removed = true;
-  e->cv.notify_all();
+  BERTH_RETURN_IF_ERROR(Forget(*e));
   LogInfo("container {} removed", id);
   return absl::OkStatus();
 }
@@ -942,7 +964,57 @@ void Daemon::Reconcile() {
   }
 }
 
+void Daemon::CollectOrphans() {
+  auto known = [&](const std::string& id) {
+    std::lock_guard lock(mu_);
+    return containers_.count(id) != 0;
+  };
+  api::ListContainersResponse list;
+  absl::Status st = FromGrpc(
+      runtimed_.containers().List(runtimed_.Context().get(), api::ListContainersRequest(), &list));
+  if (!st.ok()) {
+    LogWarn("collect orphaned containers: {}", st.message());
+    return;
+  }
+  for (const api::Container& c : list.containers()) {
+    if (known(c.id())) continue;
+    LogInfo("container {}: in berth-runtimed but not in berthd's store; removing it", c.id());
+    api::KillTaskRequest kill;
+    kill.set_container_id(c.id());
+    kill.set_signal(SIGKILL);
+    kill.set_all(true);
+    api::KillTaskResponse killed;
+    if (runtimed_.tasks().Kill(runtimed_.Context().get(), kill, &killed).ok()) {
+      for (int i = 0; i < 100; ++i) {
+        api::TaskStateRequest request;
+        request.set_container_id(c.id());
+        api::TaskState state;
+        if (!runtimed_.tasks().State(runtimed_.Context().get(), request, &state).ok() ||
+            state.status() == api::TaskState::STOPPED) {
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    if (absl::Status released = ReleaseContainer(c.id()); !released.ok()) {
+      LogWarn("remove orphaned container {}: {}", c.id(), released.message());
+    }
+  }
+  std::error_code ec;
+  for (const std::string& root :
+       {options_.data_root + "/containers", options_.exec_root + "/containers"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+      std::string name = entry.path().filename().string();
+      if (known(name.substr(0, 64))) continue;
+      // "<id>-lookup": the image's layers, mounted read-only while one was created.
+      if (name.size() > 64) ::umount2(entry.path().c_str(), MNT_DETACH);
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
 void Daemon::WatchEvents() {
+  CollectOrphans();
   while (!stopping_) {
     grpc::ClientContext context;
     context.AddMetadata("berth-namespace", kRuntimedNamespace);

@@ -117,6 +117,16 @@ class Daemon {
   // Waits (e.mu not held) until the run that is current ends; false on timeout.
   bool WaitExit(Entry& e, absl::Duration timeout);
   absl::Status RemoveEntry(const std::shared_ptr<Entry>& e, bool force);
+  // The task (and its shim) of a container that exited; a missing one is fine.
+  void DeleteTask(const std::string& id);
+  // Everything runtimed and the disk hold for a container: task, container,
+  // snapshot, its directories.
+  absl::Status ReleaseContainer(const std::string& id);
+  // Drops the container from the store and the API; waiters for its removal return.
+  absl::Status Forget(Entry& e);
+  // Runtimed containers and directories no stored container owns (a berthd
+  // that died while removing one).
+  void CollectOrphans();
   void HandleExit(const std::string& id, uint32_t exit_status, absl::Time exited_at);
   void HandleOom(const std::string& id);
   void WatchEvents();

@@ -312,6 +312,47 @@ class RestartTest(unittest.TestCase):
         self.assertEqual(leaks, "")
 
 
+class OrphanTest(unittest.TestCase):
+    """A berthd that died between dropping a container and releasing what
+    berth-runtimed holds for it collects that at its next start."""
+
+    def test_orphans_collected_at_start(self):
+        import sqlite3
+        s = Stack()
+        s.start()
+        try:
+            client = s.client()
+            client.images.pull(IMAGE)
+            kept = client.containers.create(IMAGE, ["true"], name="kept")
+            orphan = client.containers.run(IMAGE, ["sleep", "100"], detach=True, name="orphan")
+            client.close()
+            os.kill(s.berthd_pid(), signal.SIGKILL)
+            db = sqlite3.connect(os.path.join(s.dir, "berthd", "data", "berthd.db"))
+            db.execute("DELETE FROM containers WHERE id = ?", (orphan.id,))
+            db.commit()
+            db.close()
+            s.start_berthd()
+            runtimed_db = os.path.join(s.dir, "runtimed", "root", "metadata.db")
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                db = sqlite3.connect(runtimed_db)
+                ids = [r[0] for r in db.execute("SELECT id FROM containers WHERE namespace = 'berth'")]
+                db.close()
+                if orphan.id not in ids:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(ids, [kept.id])
+            for root in ("data", "exec"):
+                self.assertFalse(os.path.exists(os.path.join(s.dir, "berthd", root, "containers",
+                                                             orphan.id)))
+            client = s.client()
+            self.assertEqual([c.name for c in client.containers.list(all=True)], ["kept"])
+            client.close()
+        finally:
+            leaks = s.stop()
+        self.assertEqual(leaks, "")
+
+
 def main():
     global BUILD, WORK, REGISTRY, IMAGE
     if len(sys.argv) < 2:

@@ -128,6 +128,16 @@ class EngineTest(unittest.TestCase):
         with self.assertRaises(docker.errors.ContainerError) as e:
             self.docker.containers.run(IMAGE, ["sh", "-c", "exit 3"], remove=True)
         self.assertEqual(e.exception.exit_status, 3)
+        # A start that fails records docker's exit codes: 127 not found, 126 not executable.
+        for command, code in ((["no-such-command"], 127), (["/etc/passwd"], 126)):
+            c = self.docker.containers.create(IMAGE, command)
+            with self.assertRaises(docker.errors.APIError) as e:
+                c.start()
+            self.assertEqual(e.exception.status_code, 400, e.exception)
+            c.reload()
+            self.assertEqual(c.attrs["State"]["ExitCode"], code, c.attrs["State"])
+            self.assertTrue(c.attrs["State"]["Error"])
+            c.remove()
         self.assertEqual(self.docker.containers.list(all=True), [])
 
     def test_sdk_image_config_semantics(self):
@@ -201,6 +211,14 @@ class EngineTest(unittest.TestCase):
             self.docker.containers.get("no-such-container")
         with self.assertRaises(docker.errors.ImageNotFound):
             self.docker.containers.create(REGISTRY + "/nonexistent", ["true"])
+        # 17 ids: two share a first hex digit, and that digit is ambiguous.
+        ids = [c.id] + [self.docker.containers.create(IMAGE, ["true"]).id for _ in range(16)]
+        firsts = [i[0] for i in ids]
+        shared = next(x for x in firsts if firsts.count(x) > 1)
+        status, body = self.stack.request("GET", "/v1.41/containers/%s/json" % shared)
+        self.assertEqual(status, 400, body)
+        self.assertIn("multiple IDs found with provided prefix: " + shared,
+                      json.loads(body)["message"])
 
     def test_bad_requests(self):
         s = self.stack

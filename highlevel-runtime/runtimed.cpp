@@ -21,6 +21,7 @@
 #include "highlevel-runtime/events_service.h"
 #include "highlevel-runtime/images_service.h"
 #include "highlevel-runtime/metadata/metadata_db.h"
+#include "highlevel-runtime/registry/registry_client.h"
 #include "highlevel-runtime/snapshots/snapshotter.h"
 #include "highlevel-runtime/snapshots_service.h"
 #include "highlevel-runtime/tasks_service.h"
@@ -58,6 +59,8 @@ absl::Status Serve(const Options& options) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
+  // The Images service's pulls read it (PullOptions' default).
+  SetDefaultRegistryCertsDir(options.registry_certs_dir);
   BERTH_ASSIGN_OR_RETURN(ContentStore content, ContentStore::Open(options.root + "/content"));
   BERTH_ASSIGN_OR_RETURN(auto db, OpenMetadataDb(options.root + "/metadata.db"));
   ImageStore image_store(*db);
@@ -121,7 +124,11 @@ int Main(int argc, char** argv) {
   app.add_option("-l,--log-level", options.log_level, "debug, info, warn or error")
       ->capture_default_str();
   app.add_option("--insecure-registry", options.insecure_registries,
-                 "registry HOST[:PORT] to pull from over plain HTTP (repeatable)");
+                 "registry HOST[:PORT] whose TLS certificate is not verified and which may "
+                 "be pulled from over plain HTTP (repeatable)");
+  app.add_option("--registry-certs-dir", options.registry_certs_dir,
+                 "per-registry certificates: DIR/HOST:PORT/{ca.crt,client.cert,client.key}")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto level = ParseLogLevel(options.log_level);

@@ -13,8 +13,12 @@ struct Options {
   std::string root = "/var/lib/berth/runtimed";
   std::string state = "/run/berth/runtimed";
   std::string log_level = "info";
-  // Registries pulled from over plain HTTP (127.0.0.1 and localhost always are).
+  // Registries whose TLS certificate is not verified and which may be pulled
+  // from over plain HTTP (127.0.0.1 and localhost may always use plain HTTP).
   std::set<std::string> insecure_registries;
+  // Per-registry CAs and client certificates, docker's layout:
+  // <dir>/<host:port>/{ca.crt, client.cert, client.key}.
+  std::string registry_certs_dir = "/etc/docker/certs.d";
 };
 
 // Serves the API on options.address until SIGINT/SIGTERM.

@@ -100,6 +100,7 @@ absl::StatusOr<PulledImage> ImagePuller::Pull(
   std::string host = RegistryHost(reference);
   registry_options.insecure = options.insecure_registries.count(host) != 0 ||
                               options.insecure_registries.count(reference.domain) != 0;
+  registry_options.certs_dir = options.registry_certs_dir;
   registry_options.credentials = options.credentials;
   registry_options.retries = options.retries;
   RegistryClient client(host, registry_options);

@@ -41,7 +41,11 @@ struct PulledImage {
 
 struct PullOptions {
   Platform platform = HostPlatform();
-  std::set<std::string> insecure_registries;  // hosts spoken to over plain HTTP
+  // Hosts whose TLS certificate is not verified, and which may be spoken to
+  // over plain HTTP (docker's insecure registries).
+  std::set<std::string> insecure_registries;
+  // Docker's certs.d: <dir>/<host:port>/{*.crt, NAME.cert + NAME.key}.
+  std::string registry_certs_dir = DefaultRegistryCertsDir();
   std::optional<RegistryCredentials> credentials;
   int parallel_layers = 3;
   int retries = 3;

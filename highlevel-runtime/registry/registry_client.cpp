@@ -3,8 +3,11 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -12,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/fd_util.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/status.h"
@@ -95,7 +99,35 @@ struct Transfer {
   std::string error_body;
   absl::Status sink_status;
   CURL* curl = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
 };
+
+// curl's detailed message for rc (its error buffer), else the generic one.
+std::string CurlError(CURLcode rc, const Transfer& t) {
+  return t.error[0] != '\0' ? std::string(t.error) : curl_easy_strerror(rc);
+}
+
+// The server's certificate (or chain, or name) could not be verified, or the
+// CA or client files could not be used: HTTPS works, it is not trusted.
+bool IsTlsTrustError(CURLcode rc) {
+  return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+         rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_ISSUER_ERROR ||
+         rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || rc == CURLE_SSL_INVALIDCERTSTATUS;
+}
+
+// "repository:busybox:pull" -> {"busybox", "pull"}.
+std::pair<std::string, std::string> ScopeParts(absl::string_view scope) {
+  size_t first = scope.find(':'), last = scope.rfind(':');
+  if (first == absl::string_view::npos || last == first) return {std::string(scope), ""};
+  return {std::string(scope.substr(first + 1, last - first - 1)),
+          std::string(scope.substr(last + 1))};
+}
+
+std::mutex default_certs_dir_mutex;
+std::string& DefaultCertsDirLocked() {
+  static auto* dir = new std::string(kDefaultRegistryCertsDir);
+  return *dir;
+}
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -145,21 +177,112 @@ bool IsLoopbackRegistry(const std::string& host) {
   return h == "localhost" || absl::StartsWith(h, "127.");
 }
 
+void SetDefaultRegistryCertsDir(std::string dir) {
+  std::lock_guard<std::mutex> lock(default_certs_dir_mutex);
+  DefaultCertsDirLocked() = std::move(dir);
+}
+
+std::string DefaultRegistryCertsDir() {
+  std::lock_guard<std::mutex> lock(default_certs_dir_mutex);
+  return DefaultCertsDirLocked();
+}
+
 RegistryClient::RegistryClient(std::string host, RegistryOptions options)
     : host_(std::move(host)), options_(std::move(options)) {
   GlobalInit();
+  if (options_.insecure || IsLoopbackRegistry(host_)) scheme_ = Scheme::kProbe;
+  // As docker: an insecure registry's certificates are not verified, so not read.
+  if (!options_.insecure) certs_status_ = LoadCertsDir();
 }
 
-std::string RegistryClient::BaseUrl() const {
-  bool plain = options_.insecure || IsLoopbackRegistry(host_);
-  return absl::StrCat(plain ? "http://" : "https://", host_, "/v2/");
+absl::Status RegistryClient::LoadCertsDir() {
+  if (options_.certs_dir.empty()) return absl::OkStatus();
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(options_.certs_dir) / host_;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return absl::OkStatus();
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) files.push_back(e.path());
+  if (ec) return ErrnoError(ec.value(), absl::StrCat("read ", dir.string()));
+  std::sort(files.begin(), files.end());
+  std::string cas;
+  for (const fs::path& f : files) {
+    std::string ext = f.extension().string();
+    if (ext == ".crt") {
+      auto pem = ReadFileToString(f.string());
+      if (!pem.ok()) return Annotate(pem.status(), absl::StrCat(host_, ": CA certificate"));
+      absl::StrAppend(&cas, *pem, "\n");
+    } else if (ext == ".cert") {
+      fs::path key = fs::path(f).replace_extension(".key");
+      if (!fs::exists(key, ec)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("missing key ", key.string(), " for client certificate ", f.string(),
+                         " (CA certificates must use the extension .crt)"));
+      }
+      if (client_cert_.empty()) {  // docker offers them all; curl takes one
+        client_cert_ = f.string();
+        client_key_ = key.string();
+      }
+    } else if (ext == ".key") {
+      fs::path cert = fs::path(f).replace_extension(".cert");
+      if (!fs::exists(cert, ec)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("missing client certificate ", cert.string(), " for key ", f.string()));
+      }
+    }
+  }
+  if (cas.empty()) return absl::OkStatus();
+  // The registry's CAs are trusted besides the system's (as docker does), so
+  // redirects to storage on other hosts still verify: curl's default bundle
+  // goes first, then them, all in one PEM blob.
+  std::string system_bundle = "/etc/ssl/certs/ca-certificates.crt";
+#if LIBCURL_VERSION_NUM >= 0x075400  // 7.84: CURLINFO_CAINFO
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  char* built_in = nullptr;
+  if (curl && curl_easy_getinfo(curl.get(), CURLINFO_CAINFO, &built_in) == CURLE_OK &&
+      built_in != nullptr) {
+    system_bundle = built_in;
+  }
+#endif
+  auto system = ReadFileToString(system_bundle);
+  if (system.ok()) absl::StrAppend(&ca_pem_, *system, "\n");
+  absl::StrAppend(&ca_pem_, cas);
+  return absl::OkStatus();
+}
+
+void RegistryClient::ConfigureTls(void* handle) const {
+  CURL* curl = static_cast<CURL*>(handle);
+  if (options_.insecure) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    return;
+  }
+  if (!ca_pem_.empty()) {
+    curl_blob blob{const_cast<char*>(ca_pem_.data()), ca_pem_.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  if (!client_cert_.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, client_cert_.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, client_key_.c_str());
+  }
+}
+
+absl::Status RegistryClient::TlsVerificationError(const std::string& url,
+                                                  const std::string& why) const {
+  std::string where = options_.certs_dir.empty()
+                          ? std::string("a certs dir (berth-runtimed --registry-certs-dir)")
+                          : (std::filesystem::path(options_.certs_dir) / host_ / "ca.crt").string();
+  return absl::UnavailableError(absl::StrCat(
+      url, ": cannot verify the registry's TLS certificate: ", why, "; put its CA certificate in ",
+      where, ", or mark ", host_, " an insecure registry"));
 }
 
 absl::Status RegistryClient::Authenticate(const std::string& challenge, const std::string& scope) {
   if (absl::StartsWithIgnoreCase(challenge, "Basic")) {
+    challenge_kind_ = "basic";
     if (!options_.credentials) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(host_, " wants credentials (basic auth) and none were given"));
+      return absl::PermissionDeniedError(absl::StrCat(
+          host_, " requires authentication (basic auth) and no credentials were given"));
     }
     bearer_token_.clear();
     token_scope_ = scope;
@@ -167,14 +290,17 @@ absl::Status RegistryClient::Authenticate(const std::string& challenge, const st
   }
   if (!absl::StartsWithIgnoreCase(challenge, "Bearer")) {
     return absl::PermissionDeniedError(
-        absl::StrCat(host_, ": unsupported authentication challenge: ", challenge));
+        absl::StrCat(host_, ": unsupported authentication challenge: \"", challenge, "\""));
   }
+  challenge_kind_ = "bearer";
   auto params = ChallengeParams(challenge);
-  if (params["realm"].empty()) {
+  const std::string& realm = params["realm"];
+  if (realm.empty()) {
     return absl::PermissionDeniedError(absl::StrCat(host_, ": bearer challenge without realm"));
   }
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  std::string url = params["realm"];
+  if (!curl) return absl::InternalError("curl_easy_init failed");
+  std::string url = realm;
   const char* sep = absl::StrContains(url, '?') ? "&" : "?";
   if (!params["service"].empty()) {
     absl::StrAppend(&url, sep, "service=", Escape(curl.get(), params["service"]));
@@ -192,6 +318,7 @@ absl::Status RegistryClient::Authenticate(const std::string& challenge, const st
   t.sink = &sink;
   t.curl = curl.get();
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, t.error);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS,
@@ -199,6 +326,8 @@ absl::Status RegistryClient::Authenticate(const std::string& challenge, const st
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &t);
+  // The token service is reached with the registry's TLS settings, as docker does.
+  if (absl::StartsWithIgnoreCase(realm, "https://")) ConfigureTls(curl.get());
   std::string userpwd;
   if (options_.credentials) {
     userpwd = absl::StrCat(options_.credentials->username, ":", options_.credentials->password);
@@ -206,20 +335,45 @@ absl::Status RegistryClient::Authenticate(const std::string& challenge, const st
     curl_easy_setopt(curl.get(), CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
   }
   CURLcode rc = curl_easy_perform(curl.get());
+  if (!t.sink_status.ok()) return t.sink_status;
   if (rc != CURLE_OK) {
+    if (IsTlsTrustError(rc)) return TlsVerificationError(realm, CurlError(rc, t));
     return absl::UnavailableError(
-        absl::StrCat("token from ", params["realm"], ": ", curl_easy_strerror(rc)));
+        absl::StrCat(host_, ": token server ", realm, ": ", CurlError(rc, t)));
   }
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &t.status);
   if (t.status != 200) {
-    return absl::PermissionDeniedError(absl::StrCat("token from ", params["realm"], ": HTTP ",
-                                                    t.status, " ", RegistryError(t.error_body)));
+    std::string answer = absl::StrCat("HTTP ", t.status, " ", RegistryError(t.error_body));
+    if (t.status == 401 || t.status == 403) {
+      if (!options_.credentials) {
+        return absl::PermissionDeniedError(absl::StrCat(host_, ": token server ", realm,
+                                                        " requires credentials and none were "
+                                                        "given: ",
+                                                        answer));
+      }
+      return absl::PermissionDeniedError(
+          absl::StrCat(host_, ": token server ", realm, " refused the credentials of user \"",
+                       options_.credentials->username, "\": ", answer));
+    }
+    if (t.status >= 500) {
+      return absl::UnavailableError(absl::StrCat(host_, ": token server ", realm, ": ", answer));
+    }
+    return absl::PermissionDeniedError(absl::StrCat(host_, ": token server ", realm, ": ", answer));
   }
-  BERTH_ASSIGN_OR_RETURN(Json j, ParseJson(body, "token response"));
-  std::string token = j.value("token", "");
-  if (token.empty()) token = j.value("access_token", "");
+  auto j = ParseJson(body, "token response");
+  if (!j.ok() || !j->is_object()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(host_, ": token server ", realm, ": the answer is not a JSON object"));
+  }
+  std::string token;
+  for (const char* key : {"token", "access_token"}) {
+    if (token.empty() && j->contains(key) && (*j)[key].is_string()) {
+      token = (*j)[key].get<std::string>();
+    }
+  }
   if (token.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat("token from ", params["realm"], ": no token"));
+    return absl::PermissionDeniedError(
+        absl::StrCat(host_, ": token server ", realm, " answered without a token"));
   }
   bearer_token_ = token;
   token_scope_ = scope;
@@ -227,10 +381,15 @@ absl::Status RegistryClient::Authenticate(const std::string& challenge, const st
 }
 
 absl::StatusOr<RegistryClient::Response> RegistryClient::Get(
-    const std::string& url, const std::string& accept, int64_t offset,
+    const std::string& path, const std::string& accept, int64_t offset,
     const std::function<absl::Status(const char*, size_t)>& sink, const std::string& scope,
     const std::function<absl::Status(long)>* on_first_body) {
-  for (int attempt = 0;; ++attempt) {
+  BERTH_RETURN_IF_ERROR(certs_status_);
+  bool authenticated = false;  // this request already answered a challenge
+  std::string https_error;     // why HTTPS failed, once fallen back to HTTP
+  for (;;) {
+    bool https = scheme_ != Scheme::kHttp;
+    std::string url = absl::StrCat(https ? "https://" : "http://", host_, "/v2/", path);
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) return absl::InternalError("curl_easy_init failed");
     Transfer t{this};
@@ -253,6 +412,7 @@ absl::StatusOr<RegistryClient::Response> RegistryClient::Get(
     std::string range = absl::StrCat(offset, "-");
     if (offset > 0) curl_easy_setopt(curl.get(), CURLOPT_RANGE, range.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, t.error);
     curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
     // Blobs redirect to storage; curl drops Authorization on another host.
@@ -266,13 +426,43 @@ absl::StatusOr<RegistryClient::Response> RegistryClient::Get(
     curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, OnBody);
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &t);
+    if (https) ConfigureTls(curl.get());
     CURLcode rc = curl_easy_perform(curl.get());
     if (!t.sink_status.ok()) return t.sink_status;
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &t.status);
     if (rc != CURLE_OK) {
-      return absl::UnavailableError(absl::StrCat(url, ": ", curl_easy_strerror(rc)));
+      std::string why = CurlError(rc, t);
+      // A registry that speaks TLS but is not trusted: falling back to plain
+      // HTTP would only hide why.
+      if (https && IsTlsTrustError(rc)) return TlsVerificationError(url, why);
+      if (scheme_ == Scheme::kProbe && t.status == 0) {
+        LogDebug("{}: {}; trying plain HTTP", url, why);
+        https_error = why;
+        scheme_ = Scheme::kHttp;
+        continue;
+      }
+      if (!https_error.empty()) {
+        return absl::UnavailableError(
+            absl::StrCat(host_, ": over HTTPS: ", https_error, "; over HTTP: ", why));
+      }
+      return absl::UnavailableError(absl::StrCat(url, ": ", why));
     }
-    if (t.status == 401 && attempt == 0) {
+    if (scheme_ == Scheme::kProbe) scheme_ = Scheme::kHttps;
+    if (!https_error.empty() && t.status == 400 &&
+        absl::StrContains(t.error_body, "HTTP request to an HTTPS server")) {
+      // It speaks TLS after all: the TLS connection failed for another reason
+      // than trust, most often a client certificate it wants.
+      scheme_ = Scheme::kProbe;
+      std::string where = options_.certs_dir.empty()
+                              ? std::string("the registry's certs dir")
+                              : (std::filesystem::path(options_.certs_dir) / host_).string();
+      return absl::UnavailableError(absl::StrCat(
+          "https://", host_, "/v2/", path,
+          ": the registry speaks TLS but the connection failed: ", https_error,
+          "; if it requires a client certificate, put client.cert and client.key in ", where));
+    }
+    if (t.status == 401 && !authenticated) {
+      authenticated = true;
       BERTH_RETURN_IF_ERROR(Authenticate(t.www_authenticate, scope));
       continue;
     }
@@ -283,8 +473,27 @@ absl::StatusOr<RegistryClient::Response> RegistryClient::Get(
     r.www_authenticate = t.www_authenticate;
     if (t.status / 100 == 2) return r;
     std::string what = absl::StrCat(url, ": HTTP ", t.status, " ", RegistryError(t.error_body));
+    if (t.status == 401) {
+      // Still refused once authenticated.
+      auto [repository, action] = ScopeParts(scope);
+      if (challenge_kind_ == "basic" && options_.credentials) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(host_, " refused the credentials of user \"",
+                         options_.credentials->username, "\" (basic auth): ", what));
+      }
+      if (!options_.credentials) {
+        return absl::PermissionDeniedError(absl::StrCat(host_, ": ", action, " access to ",
+                                                        repository,
+                                                        " requires authentication and no "
+                                                        "credentials were given: ",
+                                                        what));
+      }
+      return absl::PermissionDeniedError(
+          absl::StrCat(host_, ": ", action, " access to ", repository, " denied to user \"",
+                       options_.credentials->username, "\": ", what));
+    }
     if (t.status == 404) return absl::NotFoundError(what);
-    if (t.status == 401 || t.status == 403) return absl::PermissionDeniedError(what);
+    if (t.status == 403) return absl::PermissionDeniedError(what);
     if (t.status == 416) return absl::OutOfRangeError(what);
     if (t.status >= 500) return absl::UnavailableError(what);
     return absl::InvalidArgumentError(what);
@@ -302,9 +511,8 @@ absl::StatusOr<FetchedManifest> RegistryClient::GetManifest(const std::string& r
     body.append(d, n);
     return absl::OkStatus();
   };
-  std::string url = absl::StrCat(BaseUrl(), repository, "/manifests/", reference);
-  auto response =
-      Get(url, kManifestAccept, 0, sink, absl::StrCat("repository:", repository, ":pull"), nullptr);
+  auto response = Get(absl::StrCat(repository, "/manifests/", reference), kManifestAccept, 0, sink,
+                      absl::StrCat("repository:", repository, ":pull"), nullptr);
   if (!response.ok()) {
     if (response.status().code() == absl::StatusCode::kNotFound) {
       return absl::NotFoundError(absl::StrCat("manifest for ", host_, "/", repository, ":",
@@ -334,7 +542,7 @@ absl::StatusOr<int64_t> RegistryClient::GetBlob(
     const std::string& repository, const Digest& digest, int64_t offset,
     const std::function<absl::Status(const char*, size_t)>& sink,
     const std::function<absl::Status()>& on_restart) {
-  std::string url = absl::StrCat(BaseUrl(), repository, "/blobs/", digest.ToString());
+  std::string path = absl::StrCat(repository, "/blobs/", digest.ToString());
   std::string scope = absl::StrCat("repository:", repository, ":pull");
   int64_t delivered = 0;
   absl::Duration delay = options_.retry_delay;
@@ -353,7 +561,7 @@ absl::StatusOr<int64_t> RegistryClient::GetBlob(
       delivered += static_cast<int64_t>(n);
       return sink(d, n);
     };
-    auto response = Get(url, "", from, counted, scope, &on_first_body);
+    auto response = Get(path, "", from, counted, scope, &on_first_body);
     if (response.ok()) return offset + delivered;
     absl::StatusCode code = response.status().code();
     bool transient = code == absl::StatusCode::kUnavailable;

@@ -1,10 +1,21 @@
 // A client of the OCI distribution API (/v2/...) over libcurl: manifests and
-// blobs of one registry host. Plain HTTP for hosts marked insecure (and for
-// 127.0.0.1/localhost), HTTPS otherwise. Authentication as docker does it:
-// anonymous first; on 401 with `WWW-Authenticate: Bearer realm=..,service=..,
-// scope=..` a token is fetched from the realm (with the basic credentials, if
-// any) and the request retried; on `WWW-Authenticate: Basic` the credentials
-// are sent directly.
+// blobs of one registry host.
+//
+// Transport, as docker does it: HTTPS, verified against the system's CAs plus
+// the registry's own from docker's certs.d layout (<certs_dir>/<host:port>/:
+// every *.crt is a CA, NAME.cert + NAME.key a client certificate). A registry
+// marked insecure is tried over HTTPS without verification, then over plain
+// HTTP. Registries on 127.0.0.0/8 and localhost may fall back to plain HTTP
+// too, but when they speak TLS their certificate is verified (docker skips
+// verification for them as well; berth wants the CA or --insecure-registry).
+// The scheme is settled by the first request and kept.
+//
+// Authentication, as docker does it: anonymous first; on 401 with
+// `WWW-Authenticate: Bearer realm=..,service=..,scope=..` a token is fetched
+// from the realm (with the basic credentials, if any; over the same TLS
+// settings) and the request retried; on `WWW-Authenticate: Basic` the
+// credentials are sent directly. Refused credentials are PermissionDenied,
+// naming the registry.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +33,19 @@ struct RegistryCredentials {
   std::string username, password;
 };
 
+// Docker's directory of per-registry certificates.
+inline constexpr char kDefaultRegistryCertsDir[] = "/etc/docker/certs.d";
+// The certs dir pulls use when not told otherwise (berth-runtimed's
+// --registry-certs-dir); kDefaultRegistryCertsDir until set.
+void SetDefaultRegistryCertsDir(std::string dir);
+std::string DefaultRegistryCertsDir();
+
 struct RegistryOptions {
-  bool insecure = false;  // plain HTTP
+  // Docker's insecure registry: TLS without verification, then plain HTTP;
+  // certs_dir is not read.
+  bool insecure = false;
+  // <certs_dir>/<host>/{*.crt, *.cert + *.key}; empty: only the system's CAs.
+  std::string certs_dir;
   std::optional<RegistryCredentials> credentials;
   absl::Duration connect_timeout = absl::Seconds(10);
   // A blob download that breaks is resumed with Range this many times, with
@@ -68,16 +90,26 @@ class RegistryClient {
     long status = 0;
     std::string content_type, docker_content_digest, www_authenticate;
   };
-  absl::StatusOr<Response> Get(const std::string& url, const std::string& accept, int64_t offset,
+  // GET https?://host/v2/<path>.
+  absl::StatusOr<Response> Get(const std::string& path, const std::string& accept, int64_t offset,
                                const std::function<absl::Status(const char*, size_t)>& sink,
                                const std::string& scope,
                                const std::function<absl::Status(long)>* on_first_body);
   absl::Status Authenticate(const std::string& challenge, const std::string& scope);
-  std::string BaseUrl() const;
+  // The TLS options of this registry on a handle about to speak HTTPS.
+  void ConfigureTls(void* curl) const;
+  absl::Status TlsVerificationError(const std::string& url, const std::string& why) const;
+  absl::Status LoadCertsDir();
 
   std::string host_;
   RegistryOptions options_;
-  std::string bearer_token_;  // for the scope last authenticated
+  // kProbe: HTTPS is tried first, plain HTTP if it cannot connect.
+  enum class Scheme { kProbe, kHttps, kHttp } scheme_ = Scheme::kHttps;
+  absl::Status certs_status_;  // what reading certs_dir found wrong
+  std::string ca_pem_;         // the system's CAs and the registry's *.crt; empty: curl's own
+  std::string client_cert_, client_key_;  // paths
+  std::string challenge_kind_;            // "basic" or "bearer", once challenged
+  std::string bearer_token_;              // for the scope last authenticated
   std::string token_scope_;
 };
 

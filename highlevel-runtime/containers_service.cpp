@@ -1,10 +1,14 @@
 #include "highlevel-runtime/containers_service.h"
 
+#include <optional>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "berth/runtime/v1/events.pb.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "highlevel-runtime/filters.h"
 #include "highlevel-runtime/image/image_config.h"
 #include "highlevel-runtime/image/reference.h"
 #include "highlevel-runtime/images_service.h"
@@ -21,6 +25,32 @@ absl::Status ValidateId(const std::string& id) {
   }
   if (!ok) return absl::InvalidArgumentError(absl::StrCat("invalid container id \"", id, "\""));
   return absl::OkStatus();
+}
+
+const FilterSchema& ContainerFilterSchema() {
+  static const FilterSchema* schema = new FilterSchema{
+      "containers", {"id", "image", "snapshot_key", "runtime.name", "runtime.binary_name"}};
+  return *schema;
+}
+
+// A container's field for a filter; as in containerd, an empty one is absent.
+std::optional<std::string> ContainerField(const api::Container& c, const Filter::FieldPath& path) {
+  std::optional<std::string> value;
+  if (path[0] == "labels") {
+    value = Filter::Label(c.labels(), path);
+  } else if (path.size() == 1 && path[0] == "id") {
+    value = c.id();
+  } else if (path.size() == 1 && path[0] == "image") {
+    value = c.image();
+  } else if (path.size() == 1 && path[0] == "snapshot_key") {
+    value = c.snapshot_key();
+  } else if (path.size() == 2 && path[0] == "runtime" && path[1] == "name") {
+    value = c.runtime().name();
+  } else if (path.size() == 2 && path[0] == "runtime" && path[1] == "binary_name") {
+    value = c.runtime().binary_name();
+  }
+  if (value && value->empty()) return std::nullopt;
+  return value;
 }
 
 }  // namespace
@@ -91,13 +121,22 @@ grpc::Status ContainersService::Get(grpc::ServerContext* context,
 }
 
 grpc::Status ContainersService::List(grpc::ServerContext* context,
-                                     const api::ListContainersRequest*,
+                                     const api::ListContainersRequest* request,
                                      api::ListContainersResponse* response) {
   auto ns = CallNamespace(*context);
   if (!ns.ok()) return ToGrpc(ns.status());
+  auto filter =
+      Filter::Parse(std::vector<std::string>(request->filters().begin(), request->filters().end()),
+                    ContainerFilterSchema());
+  if (!filter.ok()) return ToGrpc(filter.status());
   auto list = containers_.List(*ns);
   if (!list.ok()) return ToGrpc(list.status());
-  for (api::Container& c : *list) *response->add_containers() = std::move(c);
+  for (api::Container& c : *list) {
+    if (!filter->Matches([&](const Filter::FieldPath& path) { return ContainerField(c, path); })) {
+      continue;
+    }
+    *response->add_containers() = std::move(c);
+  }
   return grpc::Status::OK;
 }
 

@@ -1,10 +1,14 @@
 #include "highlevel-runtime/images_service.h"
 
+#include <optional>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "berth/runtime/v1/events.pb.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "highlevel-runtime/filters.h"
 #include "highlevel-runtime/pull/image_puller.h"
 #include "highlevel-runtime/snapshots/image_unpacker.h"
 
@@ -23,6 +27,31 @@ api::Descriptor ToApi(const Descriptor& d) {
 absl::StatusOr<std::string> NormalizedName(const std::string& text) {
   BERTH_ASSIGN_OR_RETURN(ImageReference ref, ParseImageReference(text));
   return ref.String();
+}
+
+const FilterSchema& ImageFilterSchema() {
+  static const FilterSchema* schema = new FilterSchema{
+      "images", {"name", "platform", "target.digest", "target.media_type", "target.mediatype"}};
+  return *schema;
+}
+
+// An image's field for a filter; as in containerd, an empty one is absent.
+std::optional<std::string> ImageField(const api::Image& image, const Filter::FieldPath& path) {
+  std::optional<std::string> value;
+  if (path[0] == "labels") {
+    value = Filter::Label(image.labels(), path);
+  } else if (path.size() == 1 && path[0] == "name") {
+    value = image.name();
+  } else if (path.size() == 1 && path[0] == "platform") {
+    value = image.platform();
+  } else if (path.size() == 2 && path[0] == "target" && path[1] == "digest") {
+    value = image.target().digest();
+  } else if (path.size() == 2 && path[0] == "target" &&
+             (path[1] == "media_type" || path[1] == "mediatype")) {
+    value = image.target().media_type();
+  }
+  if (value && value->empty()) return std::nullopt;
+  return value;
 }
 
 }  // namespace
@@ -91,6 +120,13 @@ grpc::Status ImagesService::Pull(grpc::ServerContext* context, const api::PullIm
   writer->Write(unpacked);
   api::Image image;
   image.set_name(ref->String());
+  // Labels the name already has stay; the pull's are added over them.
+  if (auto existing = images_.Get(*ns, image.name()); existing.ok()) {
+    *image.mutable_labels() = existing->labels();
+  } else if (existing.status().code() != absl::StatusCode::kNotFound) {
+    return ToGrpc(existing.status());
+  }
+  for (const auto& [key, value] : request->labels()) (*image.mutable_labels())[key] = value;
   *image.mutable_target() = ToApi(pulled->target);
   *image.mutable_manifest() = ToApi(pulled->manifest);
   *image.mutable_config() = ToApi(pulled->parsed.config);
@@ -111,13 +147,23 @@ grpc::Status ImagesService::Pull(grpc::ServerContext* context, const api::PullIm
   return grpc::Status::OK;
 }
 
-grpc::Status ImagesService::List(grpc::ServerContext* context, const api::ListImagesRequest*,
+grpc::Status ImagesService::List(grpc::ServerContext* context,
+                                 const api::ListImagesRequest* request,
                                  api::ListImagesResponse* response) {
   auto ns = CallNamespace(*context);
   if (!ns.ok()) return ToGrpc(ns.status());
+  auto filter =
+      Filter::Parse(std::vector<std::string>(request->filters().begin(), request->filters().end()),
+                    ImageFilterSchema());
+  if (!filter.ok()) return ToGrpc(filter.status());
   auto images = images_.List(*ns);
   if (!images.ok()) return ToGrpc(images.status());
-  for (api::Image& image : *images) *response->add_images() = std::move(image);
+  for (api::Image& image : *images) {
+    if (!filter->Matches([&](const Filter::FieldPath& path) { return ImageField(image, path); })) {
+      continue;
+    }
+    *response->add_images() = std::move(image);
+  }
   return grpc::Status::OK;
 }
 

@@ -1,9 +1,13 @@
 #include "highlevel-runtime/tasks_service.h"
 
+#include <functional>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/status.h"
 #include "containerd/task/v2/shim.pb.h"
 #include "highlevel-runtime/images_service.h"
+#include "highlevel-runtime/tasks/task_stats.h"
 
 namespace berth::runtimed {
 namespace {
@@ -16,11 +20,16 @@ void CopyTime(const berth::wire::Timestamp& in, google::protobuf::Timestamp* out
 }
 
 // Calls METHOD on the task's shim with REQUEST; parses the answer into RESPONSE.
+// With a context, the call ends once the gRPC call is cancelled (its client
+// went away or its deadline passed).
 template <typename Response>
 absl::Status ShimCall(TaskManager& tasks, const std::string& ns, const std::string& id,
                       const std::string& method, const google::protobuf::MessageLite& request,
-                      Response* response) {
-  BERTH_ASSIGN_OR_RETURN(std::string out, tasks.Call(ns, id, method, request.SerializeAsString()));
+                      Response* response, grpc::ServerContext* cancellable = nullptr) {
+  std::function<bool()> cancelled;
+  if (cancellable != nullptr) cancelled = [cancellable] { return cancellable->IsCancelled(); };
+  BERTH_ASSIGN_OR_RETURN(std::string out,
+                         tasks.Call(ns, id, method, request.SerializeAsString(), cancelled));
   if (response != nullptr && !response->ParseFromString(out)) {
     return absl::DataLossError(absl::StrCat("shim: malformed ", method, " response"));
   }
@@ -103,7 +112,7 @@ grpc::Status TasksService::Wait(grpc::ServerContext* context, const api::WaitTas
   r.set_id(request->container_id());
   r.set_exec_id(request->exec_id());
   task::WaitResponse out;
-  if (auto st = ShimCall(tasks_, ns, request->container_id(), "Wait", r, &out); !st.ok()) {
+  if (auto st = ShimCall(tasks_, ns, request->container_id(), "Wait", r, &out, context); !st.ok()) {
     return ToGrpc(st);
   }
   response->set_exit_status(out.exit_status());
@@ -221,6 +230,29 @@ grpc::Status TasksService::List(grpc::ServerContext* context, const api::ListTas
     auto state = GetState(ns, id, "");
     if (state.ok()) *response->add_tasks() = std::move(*state);
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Stats(grpc::ServerContext* context, const api::StatsRequest* request,
+                                 api::StatsResponse* response) {
+  BERTH_NAMESPACE_OR_RETURN(ns, context);
+  task::StatsRequest r;
+  r.set_id(request->container_id());
+  task::StatsResponse out;
+  if (auto st = ShimCall(tasks_, ns, request->container_id(), "Stats", r, &out, context);
+      !st.ok()) {
+    return ToGrpc(st);
+  }
+  // The host's CPU time right after the cgroup's, as dockerd samples both.
+  absl::Time read_at = absl::Now();
+  auto host = ReadHostCpu();
+  if (!host.ok()) return ToGrpc(host.status());
+  if (auto st = FillStatsFromMetrics(out.stats(), response); !st.ok()) return ToGrpc(st);
+  response->mutable_cpu()->set_system_usage_ns(host->system_usage_ns);
+  response->mutable_cpu()->set_online_cpus(host->online_cpus);
+  const int64_t nanos = absl::ToUnixNanos(read_at);
+  response->mutable_read_at()->set_seconds(nanos / 1'000'000'000);
+  response->mutable_read_at()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
   return grpc::Status::OK;
 }
 

@@ -39,6 +39,7 @@ class TasksService final : public berth::runtime::v1::Tasks::Service {
                       api::DeleteTaskResponse*) override;
   grpc::Status List(grpc::ServerContext*, const api::ListTasksRequest*,
                     api::ListTasksResponse*) override;
+  grpc::Status Stats(grpc::ServerContext*, const api::StatsRequest*, api::StatsResponse*) override;
 
  private:
   absl::StatusOr<api::TaskState> GetState(const std::string& ns, const std::string& id,

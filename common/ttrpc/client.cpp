@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -17,16 +18,30 @@
 namespace berth::ttrpc {
 namespace {
 
-// Waits until fd is ready for `events` or the deadline passes (DeadlineExceeded).
-absl::Status WaitReady(int fd, short events, absl::Time deadline, absl::string_view what) {
+// What a call may be cancelled by, and how often to ask.
+struct CancelCheck {
+  const std::function<bool()>* cancelled = nullptr;
+  absl::Duration every = absl::Milliseconds(100);
+  bool Cancelled() const { return cancelled != nullptr && *cancelled && (*cancelled)(); }
+};
+
+// Waits until fd is ready for `events` or the deadline passes (DeadlineExceeded);
+// with a cancel check, it is asked every `cancel.every` (Cancelled).
+absl::Status WaitReady(int fd, short events, absl::Time deadline, const CancelCheck& cancel,
+                       absl::string_view what) {
   for (;;) {
-    int timeout_ms = -1;
+    if (cancel.Cancelled()) return absl::CancelledError(absl::StrCat(what, ": cancelled"));
+    absl::Duration slice = absl::InfiniteDuration();
     if (deadline != absl::InfiniteFuture()) {
-      absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) {
+      slice = deadline - absl::Now();
+      if (slice <= absl::ZeroDuration()) {
         return absl::DeadlineExceededError(absl::StrCat(what, ": timed out"));
       }
-      int64_t ms = absl::Ceil(left, absl::Milliseconds(1)) / absl::Milliseconds(1);
+    }
+    if (cancel.cancelled != nullptr && *cancel.cancelled) slice = std::min(slice, cancel.every);
+    int timeout_ms = -1;
+    if (slice != absl::InfiniteDuration()) {
+      int64_t ms = absl::Ceil(slice, absl::Milliseconds(1)) / absl::Milliseconds(1);
       timeout_ms = ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
     }
     pollfd pfd{fd, events, 0};
@@ -66,12 +81,25 @@ absl::StatusOr<Client> Client::Connect(absl::string_view socket_path) {
 
 absl::StatusOr<std::string> Client::Call(absl::string_view service, absl::string_view method,
                                          const std::string& payload, absl::Duration timeout) {
+  return Call(service, method, payload, timeout, std::function<bool()>());
+}
+
+absl::StatusOr<std::string> Client::Call(absl::string_view service, absl::string_view method,
+                                         const std::string& payload, absl::Duration timeout,
+                                         const std::function<bool()>& cancelled,
+                                         absl::Duration check_every) {
+  const CancelCheck cancel{
+      &cancelled, check_every > absl::ZeroDuration() ? check_every : absl::Milliseconds(100)};
   const std::string name = absl::StrCat("ttrpc call ", service, "/", method);
   if (!fd_.Valid()) {
     return absl::FailedPreconditionError(absl::StrCat(name, ": connection is no longer usable"));
   }
   absl::Time deadline =
       timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
+  if (cancel.Cancelled()) {
+    fd_.Reset();
+    return absl::CancelledError(absl::StrCat(name, ": cancelled"));
+  }
 
   ::ttrpc::Request request;
   request.set_service(std::string(service));
@@ -92,8 +120,10 @@ absl::StatusOr<std::string> Client::Call(absl::string_view service, absl::string
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (absl::Status st = WaitReady(fd_.Get(), POLLOUT, deadline, name); !st.ok()) {
-          if (rest.size() != frame->size()) fd_.Reset();
+        if (absl::Status st = WaitReady(fd_.Get(), POLLOUT, deadline, cancel, name); !st.ok()) {
+          if (rest.size() != frame->size() || st.code() == absl::StatusCode::kCancelled) {
+            fd_.Reset();
+          }
           return st;
         }
         continue;
@@ -127,7 +157,10 @@ absl::StatusOr<std::string> Client::Call(absl::string_view service, absl::string
       }
       return std::move(*response.mutable_payload());
     }
-    BERTH_RETURN_IF_ERROR(WaitReady(fd_.Get(), POLLIN, deadline, name));
+    if (absl::Status st = WaitReady(fd_.Get(), POLLIN, deadline, cancel, name); !st.ok()) {
+      if (st.code() == absl::StatusCode::kCancelled) fd_.Reset();
+      return st;
+    }
     char buf[64 * 1024];
     ssize_t n = ::read(fd_.Get(), buf, sizeof buf);
     if (n < 0) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,17 @@ class Client {
   absl::StatusOr<std::string> Call(absl::string_view service, absl::string_view method,
                                    const std::string& payload,
                                    absl::Duration timeout = absl::Seconds(10));
+
+  // Call that also gives up, with Cancelled, once `cancelled` returns true:
+  // it is asked before the request goes out and then every `check_every`
+  // while the call waits (a caller's own cancellation, e.g. a gRPC
+  // ServerContext::IsCancelled). A cancelled call closes the connection, so
+  // that the server's late answer is read by no one and the server sees the
+  // caller go; later calls on this client fail with FailedPrecondition.
+  absl::StatusOr<std::string> Call(absl::string_view service, absl::string_view method,
+                                   const std::string& payload, absl::Duration timeout,
+                                   const std::function<bool()>& cancelled,
+                                   absl::Duration check_every = absl::Milliseconds(100));
 
  private:
   explicit Client(UniqueFd fd) : fd_(std::move(fd)) {}

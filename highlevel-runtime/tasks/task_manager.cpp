@@ -139,8 +139,8 @@ absl::StatusOr<uint32_t> TaskManager::Create(const std::string& ns, const api::C
 }
 
 absl::StatusOr<std::string> TaskManager::Call(const std::string& ns, const std::string& id,
-                                              const std::string& method,
-                                              const std::string& request) {
+                                              const std::string& method, const std::string& request,
+                                              const std::function<bool()>& cancelled) {
   std::string address;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -151,7 +151,7 @@ absl::StatusOr<std::string> TaskManager::Call(const std::string& ns, const std::
     address = it->second.address;
   }
   BERTH_ASSIGN_OR_RETURN(ttrpc::Client client, ttrpc::Client::Connect(address));
-  return client.Call(kTaskService, method, request, absl::InfiniteDuration());
+  return client.Call(kTaskService, method, request, absl::InfiniteDuration(), cancelled);
 }
 
 absl::Status TaskManager::Remove(const std::string& ns, const std::string& id) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -39,9 +40,12 @@ class TaskManager {
                                   const std::vector<Mount>& rootfs,
                                   const berth::runtime::v1::Stdio& stdio);
   // Calls containerd.task.v2.Task/<method> on the task's shim (a connection
-  // per call, so a Wait blocks nobody else). NotFound without a task.
+  // per call, so a Wait blocks nobody else). NotFound without a task. With
+  // `cancelled`, the call gives up (Cancelled, its connection closed) within
+  // 100 ms of it returning true: for a gRPC call whose client went away.
   absl::StatusOr<std::string> Call(const std::string& ns, const std::string& id,
-                                   const std::string& method, const std::string& request);
+                                   const std::string& method, const std::string& request,
+                                   const std::function<bool()>& cancelled = {});
   // After the init's Delete: shuts the shim down and removes the bundle.
   absl::Status Remove(const std::string& ns, const std::string& id);
   bool Has(const std::string& ns, const std::string& id);

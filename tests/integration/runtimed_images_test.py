@@ -35,9 +35,10 @@ class Runtimed(harness.Runtimed):
     def __init__(self, root):
         super().__init__(RUNTIMED, root)
 
-    def pull(self, reference, ns="berth", platform=""):
+    def pull(self, reference, ns="berth", platform="", labels=None):
         return self.stream("Images", "Pull",
-                           pb.PullImageRequest(reference=reference, platform=platform),
+                           pb.PullImageRequest(reference=reference, platform=platform,
+                                               labels=labels or {}),
                            pb.PullImageEvent, ns)
 
 
@@ -121,6 +122,60 @@ class ImagesTest(unittest.TestCase):
         again = self.rt.pull(REGISTRY + "/busybox:latest")[-1].image
         self.assertEqual(again.target.digest, image.target.digest)
         self.assertEqual(len(os.listdir(snapshots)), 1)
+
+    def test_pull_labels_and_list_filters(self):
+        latest = self.rt.pull(REGISTRY + "/busybox:latest",
+                              labels={"env": "prod", "com.example.tier": "db"})[-1].image
+        self.assertEqual(dict(latest.labels), {"env": "prod", "com.example.tier": "db"})
+        mine = self.rt.call("Images", "Tag", pb.TagImageRequest(source=latest.name, target="mine:v1"),
+                            pb.Image)
+        self.assertEqual(dict(mine.labels), dict(latest.labels))
+        pinned = self.rt.pull(REGISTRY + "/busybox@" + latest.target.digest,
+                              labels={"env": "dev"})[-1].image
+        self.assertNotEqual(pinned.name, latest.name)
+        # Pulling again adds labels to those the name has.
+        again = self.rt.pull(REGISTRY + "/busybox:latest", labels={"extra": "1"})[-1].image
+        self.assertEqual(dict(again.labels), {"env": "prod", "com.example.tier": "db", "extra": "1"})
+        got = self.rt.call("Images", "Get", pb.GetImageRequest(name=latest.name), pb.Image)
+        self.assertEqual(dict(got.labels), dict(again.labels))
+
+        def names(*filters):
+            listed = self.rt.call("Images", "List", pb.ListImagesRequest(filters=list(filters)),
+                                  pb.ListImagesResponse)
+            return sorted(i.name for i in listed.images)
+
+        everything = sorted([latest.name, mine.name, pinned.name])
+        self.assertEqual(names(), everything)
+        self.assertEqual(names("labels.env==prod"), sorted([latest.name, mine.name]))
+        self.assertEqual(names("labels.env==dev"), [pinned.name])
+        self.assertEqual(names("labels.env!=prod"), [pinned.name])
+        # Comma is AND; a quoted label key; a regexp.
+        self.assertEqual(names('labels."com.example.tier"==db,name~=^docker.io/'), [mine.name])
+        self.assertEqual(names("labels.com.example.tier==db,labels.extra"), [latest.name])
+        # Several filters are OR.
+        self.assertEqual(names("labels.extra", "labels.env==dev"),
+                         sorted([latest.name, pinned.name]))
+        self.assertEqual(names("name==" + latest.name), [latest.name])
+        self.assertEqual(names("target.digest==" + latest.target.digest), everything)
+        self.assertEqual(names("labels.nope"), [])
+        self.assertEqual(names(" labels.env == dev "), [pinned.name])
+        # Another namespace's images stay out of it.
+        other = self.rt.call("Images", "List", pb.ListImagesRequest(filters=["labels.env"]),
+                             pb.ListImagesResponse, ns="other")
+        self.assertEqual(list(other.images), [])
+
+        def bad(*filters):
+            return self.assertCode(grpc.StatusCode.INVALID_ARGUMENT, self.rt.call, "Images", "List",
+                                   pb.ListImagesRequest(filters=list(filters)),
+                                   pb.ListImagesResponse)
+
+        self.assertEqual(bad("labels.env=prod"),
+                         'invalid filter "labels.env=prod" at column 11: unsupported operator "=" '
+                         "(want ==, !=, ~= or @=)")
+        self.assertIn('at column 1: unknown field "nope"', bad("labels.env", "nope==1"))
+        self.assertIn("at column 7: bad regular expression", bad("name~=(x"))
+        self.assertIn("at the end: want a value", bad("name=="))
+        self.assertIn("at column 8: quoted text is not terminated", bad('labels."env==x'))
 
     def test_bad_input_gets_one_clear_status(self):
         details = self.assertCode(grpc.StatusCode.INVALID_ARGUMENT, self.rt.pull, "Bad/Name")

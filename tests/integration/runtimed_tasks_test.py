@@ -53,6 +53,35 @@ def alive(pid):
     return stat[stat.rindex(")") + 2] != "Z"
 
 
+def threads(pid):
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
+def thread_names(pid):
+    names = []
+    for tid in sorted(os.listdir("/proc/%d/task" % pid)):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return names
+
+
+def fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def settle(measure, at_most, seconds=5):
+    """Polls measure() until it is at most at_most; returns the last value."""
+    deadline = time.time() + seconds
+    value = measure()
+    while value > at_most and time.time() < deadline:
+        time.sleep(0.1)
+        value = measure()
+    return value
+
+
 def spec_json(args):
     """The default spec `berth-oci spec` writes, running ARGS without a terminal."""
     d = tempfile.mkdtemp(dir=WORK)
@@ -259,6 +288,173 @@ class TasksTest(unittest.TestCase):
         waited = self.rt.call("Tasks", "Wait", T.WaitTaskRequest(container_id="sleeper"),
                               T.WaitTaskResponse)
         self.assertEqual(waited.exit_status, 137)
+
+    def start_sleeper(self, cid, runtime=""):
+        T = pb["tasks"]
+        self.create(cid, ["sleep", "1000"], runtime)
+        stdio, _ = self.stdio(cid + ".out")
+        pid = self.rt.call("Tasks", "Create", T.CreateTaskRequest(container_id=cid, stdio=stdio),
+                           T.CreateTaskResponse).pid
+        self.rt.call("Tasks", "Start", T.StartTaskRequest(container_id=cid), T.StartTaskResponse)
+        return pid
+
+    def check_stats(self, cid):
+        T = pb["tasks"]
+        before = time.time()
+        stats = self.rt.call("Tasks", "Stats", T.StatsRequest(container_id=cid), T.StatsResponse)
+        self.assertEqual(stats.metrics_type_url, "io.containerd.cgroups.v1.Metrics")
+        self.assertGreater(len(stats.metrics), 0)
+        self.assertGreater(stats.memory.usage, 0)
+        self.assertGreater(stats.memory.limit, 0)
+        self.assertIn("total_inactive_file", stats.memory.stats)
+        self.assertGreaterEqual(stats.pids.current, 1)
+        self.assertGreater(stats.cpu.total_usage_ns, 0)
+        self.assertEqual(stats.cpu.online_cpus, os.cpu_count())
+        self.assertGreater(stats.cpu.system_usage_ns, 0)
+        self.assertLess(abs(stats.read_at.seconds - before), 5)
+        # The host's CPU time goes on; docker's CPU % has a denominator.
+        later = self.rt.call("Tasks", "Stats", T.StatsRequest(container_id=cid), T.StatsResponse)
+        self.assertGreaterEqual(later.cpu.system_usage_ns, stats.cpu.system_usage_ns)
+        self.assertGreaterEqual(later.cpu.total_usage_ns, stats.cpu.total_usage_ns)
+        return stats
+
+    def test_stats_of_a_running_task(self):
+        T = pb["tasks"]
+        self.start_sleeper("stats")
+        stats = self.check_stats("stats")
+        self.assertEqual(stats.pids.current, 1)  # sleep, alone in its cgroup
+        # A process more shows.
+        process = {"args": ["sleep", "1000"], "cwd": "/", "env": ["PATH=/bin"],
+                   "user": {"uid": 0, "gid": 0}}
+        self.rt.call("Tasks", "Exec", T.ExecTaskRequest(container_id="stats", exec_id="e1",
+                                                        process=json.dumps(process).encode()),
+                     T.ExecTaskResponse)
+        self.rt.call("Tasks", "Start", T.StartTaskRequest(container_id="stats", exec_id="e1"),
+                     T.StartTaskResponse)
+        stats = self.rt.call("Tasks", "Stats", T.StatsRequest(container_id="stats"), T.StatsResponse)
+        self.assertEqual(stats.pids.current, 2)
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.rt.call("Tasks", "Stats", T.StatsRequest(container_id="nothing"), T.StatsResponse)
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.NOT_FOUND)
+        # A container without a task has no stats either.
+        self.create("idle", ["true"])
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.rt.call("Tasks", "Stats", T.StatsRequest(container_id="idle"), T.StatsResponse)
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.NOT_FOUND)
+
+    def test_stats_through_containerd_runc_shim(self):
+        if shutil.which("containerd-shim-runc-v2") is None:
+            self.skipTest("containerd-shim-runc-v2 is not installed")
+        self.start_sleeper("runc-stats", runtime="io.containerd.runc.v2")
+        self.check_stats("runc-stats")
+
+    def test_a_wait_whose_client_gives_up_frees_runtimed(self):
+        T = pb["tasks"]
+        self.start_sleeper("waited")
+        runtimed = self.rt.proc.pid
+        # Bursts of calls first, so that gRPC's own threads are up and its
+        # server keeps as many idle pollers as it will after the waits.
+        for _ in range(2):
+            burst = [threading.Thread(target=self.rt.call, args=(
+                "Tasks", "State", T.TaskStateRequest(container_id="waited"), T.TaskState))
+                for _ in range(8)]
+            for b in burst:
+                b.start()
+            for b in burst:
+                b.join(timeout=30)
+        time.sleep(0.5)
+        base_threads, base_fds = threads(runtimed), fds(runtimed)
+        base_names = thread_names(runtimed)
+
+        def wait_with_deadline(results):
+            start = time.time()
+            try:
+                self.rt.call("Tasks", "Wait", T.WaitTaskRequest(container_id="waited"),
+                             T.WaitTaskResponse, timeout=1)
+                results.append(("returned", time.time() - start))
+            except grpc.RpcError as e:
+                results.append((e.code(), time.time() - start))
+
+        # Several at once, then a few more, each giving up after 1 s.
+        for batch in (5, 1, 1):
+            results = []
+            waiters = [threading.Thread(target=wait_with_deadline, args=(results,))
+                       for _ in range(batch)]
+            for w in waiters:
+                w.start()
+            for w in waiters:
+                w.join(timeout=30)
+            self.assertEqual([r[0] for r in results], [grpc.StatusCode.DEADLINE_EXCEEDED] * batch)
+        # A client that cancels is the same.
+        fn = self.rt.channel.unary_unary("/berth.runtime.v1.Tasks/Wait",
+                                         request_serializer=lambda m: m.SerializeToString(),
+                                         response_deserializer=T.WaitTaskResponse.FromString)
+        future = fn.future(T.WaitTaskRequest(container_id="waited"),
+                           metadata=(("berth-namespace", "berth"),))
+        time.sleep(0.5)
+        future.cancel()
+        # Within about a second runtimed holds no thread and no shim connection for them.
+        self.assertLessEqual(settle(lambda: threads(runtimed), base_threads, 3), base_threads,
+                             "Wait threads still held: %s, before %s" % (thread_names(runtimed),
+                                                                         base_names))
+        self.assertLessEqual(settle(lambda: fds(runtimed), base_fds, 3), base_fds,
+                             "shim connections still open")
+        # The task is untouched, and a Wait still gets its exit.
+        state = self.rt.call("Tasks", "State", T.TaskStateRequest(container_id="waited"), T.TaskState)
+        self.assertEqual(state.status, T.TaskState.RUNNING)
+        results = []
+        waiter = threading.Thread(target=lambda: results.append(
+            self.rt.call("Tasks", "Wait", T.WaitTaskRequest(container_id="waited"),
+                         T.WaitTaskResponse, timeout=30)))
+        waiter.start()
+        time.sleep(0.3)
+        self.rt.call("Tasks", "Kill", T.KillTaskRequest(container_id="waited", signal=9),
+                     T.KillTaskResponse)
+        waiter.join(timeout=30)
+        self.assertEqual([r.exit_status for r in results], [137])
+
+    def test_list_containers_with_filters(self):
+        C = pb["containers"]
+        for cid, labels in (("f1", {"tier": "db", "com.example/role": "primary"}),
+                            ("f2", {"tier": "web"}), ("f3", {})):
+            self.containers.append(cid)
+            self.rt.call("Containers", "Create", C.CreateContainerRequest(
+                container=C.Container(id=cid, spec=spec_json(["true"]), labels=labels)),
+                C.Container)
+
+        def ids(*filters):
+            listed = self.rt.call("Containers", "List",
+                                  C.ListContainersRequest(filters=list(filters)),
+                                  C.ListContainersResponse)
+            return sorted(c.id for c in listed.containers)
+
+        self.assertEqual(ids(), ["f1", "f2", "f3"])
+        self.assertEqual(ids("labels.tier==db"), ["f1"])
+        self.assertEqual(ids("labels.tier"), ["f1", "f2"])
+        self.assertEqual(ids('labels."com.example/role"==primary,id==f1'), ["f1"])
+        self.assertEqual(ids('labels."com.example/role"==primary,id==f2'), [])
+        self.assertEqual(ids("id==f3", "labels.tier==web"), ["f2", "f3"])
+        self.assertEqual(ids("runtime.name==io.containerd.berth.v2,labels.tier!=db"), ["f2", "f3"])
+        self.assertEqual(ids("id~=^f[12]$"), ["f1", "f2"])
+        self.assertEqual(ids("image"), [])  # no image: the field is absent
+        # Labels set by Update are what filters see.
+        f3 = self.rt.call("Containers", "Get", C.GetContainerRequest(id="f3"), C.Container)
+        f3.labels["tier"] = "db"
+        self.rt.call("Containers", "Update", C.UpdateContainerRequest(container=f3), C.Container)
+        self.assertEqual(ids("labels.tier==db"), ["f1", "f3"])
+
+        def bad(*filters):
+            with self.assertRaises(grpc.RpcError) as cm:
+                ids(*filters)
+            self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            return cm.exception.details()
+
+        self.assertEqual(bad("labels.tier=db"),
+                         'invalid filter "labels.tier=db" at column 12: unsupported operator "=" '
+                         "(want ==, !=, ~= or @=)")
+        self.assertIn('unknown field "name" (containers have id, image, snapshot_key, runtime.name, '
+                      "runtime.binary_name, labels.KEY)", bad("name==f1"))
+        self.assertIn("at column 8: want a field name", bad("id==f1,,id==f2"))
 
     def test_a_shim_that_died_with_runtimed_is_cleaned_up_on_restart(self):
         T = pb["tasks"]

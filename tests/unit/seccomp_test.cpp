@@ -453,10 +453,12 @@ TEST_CASE("seccomp: a compiled filter is cached and reused only for the same fil
     return Profile("SCMP_ACT_ALLOW", {Rule({"getcwd"}, "SCMP_ACT_ERRNO", err)});
   };
   auto getcwd_result = [](SeccompFilter& filter) {
-    return RunFiltered(filter, [](int fd) {
-             char cwd[4096];
-             Report(fd, "getcwd", ::syscall(SYS_getcwd, cwd, sizeof cwd));
-           }).out;
+    return RunFiltered(filter,
+                       [](int fd) {
+                         char cwd[4096];
+                         Report(fd, "getcwd", ::syscall(SYS_getcwd, cwd, sizeof cwd));
+                       })
+        .out;
   };
 
   auto first = SeccompFilter::Build(errno_profile(38), cache);

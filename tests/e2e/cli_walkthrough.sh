@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Usage: tests/e2e/cli_walkthrough.sh TARGET      (TARGET: dockerd or berthd)
+#
+# Walks a docker CLI user's first session through $CLI (default
+# build/cli/berth; CLI=/usr/bin/docker proves the script itself) against an
+# Engine API daemon started on a private socket (tests/e2e/lib_cli_daemon.sh):
+# version, pull from a local registry, images, run -d, ps, inspect (-f and
+# JSON), stop (a SIGTERM-ignoring init with -t 2, a trapping one in < 1 s),
+# rm, run --rm, exit codes (3, 125 for a missing image, 125 for an unknown
+# flag), ps --format/-q, images -q, and the unreachable daemon's message.
+#
+# Offline: busybox is built from busybox-static (tests/fixtures/busybox-image.sh)
+# and pushed to a throw-away docker-registry on 127.0.0.1 (insecure by
+# default). Cleans up on every exit path: containers, the daemon and its
+# containerd and shims, mounts, the registry, the temp dir, the cgroup
+# parent. Prints "SKIP: <reason>" and exits 77 when the daemon or a tool it
+# needs is not available. Needs root.
+set -euo pipefail
+
+if [[ $# -ne 1 || -z $1 ]]; then
+    echo "usage: $0 dockerd|berthd" >&2
+    exit 2
+fi
+target=$1
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd -- "$here/../.." && pwd)
+fixtures=$root/tests/fixtures
+cli=${CLI:-$root/build/cli/berth}
+cli=$(command -v -- "$cli") || { echo "SKIP: CLI not installed: ${CLI:-$root/build/cli/berth}"; exit 77; }
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "SKIP: needs root (starts $target)"
+    exit 77
+fi
+for tool in curl jq skopeo umoci docker-registry busybox; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "SKIP: $tool is not installed"
+        exit 77
+    fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-cli-e2e.XXXXXX")
+start=$SECONDS
+# shellcheck source=tests/e2e/lib_cli_daemon.sh
+source "$here/lib_cli_daemon.sh"
+
+cleanup() {
+    local rc=$? p i
+    trap - EXIT ERR
+    set +e
+    if [[ $rc -ne 0 && $rc -ne 77 && -f $daemon_log ]]; then
+        echo "--- $target log (tail) ---" >&2
+        grep -v 'module=grpc' "$daemon_log" | tail -n 30 >&2
+    fi
+    stop_daemon
+    if [[ ${daemon_leaked:-0} == 1 ]]; then
+        echo "FAIL: $target left containers, mounts or cgroups behind (see LEAK above)" >&2
+        rc=1
+    fi
+    "$fixtures/registry.sh" stop "$tmp/registry" >/dev/null 2>&1
+    if awk -v d="$tmp/" 'index($5, d) == 1 {f = 1} END {exit !f}' /proc/self/mountinfo; then
+        echo "FAIL: mounts left under $tmp" >&2
+        rc=1
+    fi
+    p=$(daemon_pids)
+    if [[ -n $p ]]; then
+        echo "FAIL: processes of the test left behind:" >&2
+        for i in $p; do echo "  $i: $(tr '\0' ' ' <"/proc/$i/cmdline" 2>/dev/null)" >&2; done
+        rc=1
+    fi
+    rm -rf -- "$tmp"
+    if [[ $rc -eq 0 ]]; then
+        echo "PASS: CLI walkthrough with $cli against $target ($((SECONDS - start)) s)"
+    elif [[ $rc -ne 77 ]]; then
+        echo "FAIL: CLI walkthrough with $cli against $target (exit $rc, $((SECONDS - start)) s)" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
+trap 'echo "FAIL: aborted at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+log() { echo "== $*"; }
+pass() { echo "ok: $*"; }
+die() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+expect_eq() {
+    [[ $2 == "$3" ]] || die "$1: got $(printf %q "$2"), want $(printf %q "$3")"
+    pass "$1"
+}
+# c ARGS...: the CLI under test on the test's daemon, bounded in time.
+c() { timeout -k 10 60 "$cli" -H "$DAEMON_HOST" "$@"; }
+# run_rc OUT ERR ARGS...: runs the CLI, stdout/stderr to files, prints the exit status.
+run_rc() {
+    local out=$1 err=$2 rc=0
+    shift 2
+    timeout -k 10 60 "$cli" -H "$DAEMON_HOST" "$@" >"$out" 2>"$err" || rc=$?
+    echo "$rc"
+}
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc; }
+lt() { [[ $(echo "$1 < $2" | bc) == 1 ]]; }
+
+# --- setup ------------------------------------------------------------------------
+log "CLI: $cli; target: $target; temp dir: $tmp"
+start_daemon "$target"
+pass "$target up on $DAEMON_HOST"
+"$fixtures/busybox-image.sh" "$tmp/image" >/dev/null
+registry=$("$fixtures/registry.sh" start "$tmp/registry")
+"$fixtures/registry.sh" push "$tmp/registry" "$tmp/image/oci" busybox:latest
+img=$registry/busybox
+pass "busybox pushed to $img"
+
+# --- version ------------------------------------------------------------------------
+out=$(c version)
+[[ $out == *"Client:"* && $out == *"Server:"* && $out == *"API version:"* ]] ||
+    die "version lacks the Client and Server blocks: $out"
+pass "version prints the Client and Server blocks"
+[[ -n $(c version --format '{{.Server.Version}}') ]] || die "version --format '{{.Server.Version}}' is empty"
+pass "version --format"
+
+# --- pull, images -------------------------------------------------------------------
+out=$(timeout -k 10 120 "$cli" -H "$DAEMON_HOST" pull "$img")
+printf '%s\n' "$out" | sed 's/^/  | /'
+expect_eq "pull: first line" "$(head -n 1 <<<"$out")" "Using default tag: latest"
+expect_eq "pull: last line is the reference" "$(tail -n 1 <<<"$out")" "$img:latest"
+grep -qE '^[0-9a-f]{12}: Pull complete$' <<<"$out" || die "pull: no '<id>: Pull complete' line"
+grep -qE '^Digest: sha256:[0-9a-f]{64}$' <<<"$out" || die "pull: no Digest line"
+grep -qx "Status: Downloaded newer image for $img:latest" <<<"$out" || die "pull: no Status line"
+pass "pull prints docker's progress lines"
+
+out=$(c images)
+printf '%s\n' "$out" | sed 's/^/  | /'
+head -n 1 <<<"$out" | grep -qE '^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE$' || die "images: header"
+grep -qE "^$img +latest +[0-9a-f]{12} +.+ ago +[0-9.]+[kMG]?B$" <<<"$out" || die "images: no row for $img"
+pass "images lists $img:latest"
+image_id=$(c images -q)
+[[ $image_id =~ ^[0-9a-f]{12}$ ]] || die "images -q: $(printf %q "$image_id")"
+pass "images -q: $image_id"
+
+# --- run -d, ps, inspect --------------------------------------------------------------
+id=$(c run -d --name web --network none "$img" sleep 1000)
+[[ $id =~ ^[0-9a-f]{64}$ ]] || die "run -d printed $(printf %q "$id"), want a 64-hex id"
+pass "run -d prints the id"
+out=$(c ps)
+printf '%s\n' "$out" | sed 's/^/  | /'
+head -n 1 <<<"$out" |
+    grep -qE '^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$' || die "ps: header"
+grep -qE "^${id:0:12} +$img +\"sleep 1000\" +.+ ago +Up .+ +web$" <<<"$out" || die "ps: no Up row for web"
+pass "ps shows web Up"
+expect_eq "inspect -f '{{.State.Status}}' web" "$(c inspect -f '{{.State.Status}}' web)" running
+expect_eq "inspect -f '{{.Id}}' web" "$(c inspect -f '{{.Id}}' web)" "$id"
+expect_eq "inspect -f with json and join" "$(c inspect -f '{{json .Config.Cmd}} {{join .Args ","}}' web)" \
+    '["sleep","1000"] 1000'
+c inspect web >"$tmp/inspect.json"
+jq -e --arg id "$id" 'length == 1 and .[0].Id == $id and .[0].Name == "/web"' "$tmp/inspect.json" >/dev/null ||
+    die "inspect web is not a JSON array of web: $(head -c 300 "$tmp/inspect.json")"
+expect_eq "inspect: indented like docker" "$(sed -n 2,3p "$tmp/inspect.json")" $'    {\n        "Id": "'"$id"'",'
+pass "inspect web is valid JSON"
+
+out=$(c ps --format '{{.ID}}\t{{.Names}}')
+expect_eq "ps --format '{{.ID}}\\t{{.Names}}'" "$out" "${id:0:12}"$'\t'"web"
+expect_eq "ps -q" "$(c ps -q)" "${id:0:12}"
+expect_eq "ps --no-trunc -q" "$(c ps --no-trunc -q)" "$id"
+out=$(c ps --format 'table {{.Names}}\t{{.State}}')
+expect_eq "ps --format 'table …'" "$out" $'NAMES     STATE\nweb       running'
+
+# --- stop -----------------------------------------------------------------------------
+# busybox sleep as pid 1 ignores SIGTERM: stop waits -t 2 seconds, then kills.
+t0=$(now)
+expect_eq "stop -t 2 web prints the name" "$(c stop -t 2 web)" web
+took=$(elapsed "$t0")
+lt 1.9 "$took" || die "stop -t 2 of a SIGTERM-ignoring init took $took s, want >= 2 s"
+lt "$took" 9 || die "stop -t 2 took $took s"
+pass "stop -t 2 waited the timeout ($took s)"
+expect_eq "stop: exit code" "$(c inspect -f '{{.State.ExitCode}}' web)" 137
+c ps -a | grep -qE "Exited \(137\) .+ +web$" || die "ps -a lacks 'Exited (137)' for web: $(c ps -a)"
+pass "ps -a shows web Exited (137)"
+
+c run -d --name trap --network none "$img" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
+t0=$(now)
+expect_eq "stop trap" "$(c stop trap)" trap
+took=$(elapsed "$t0")
+lt "$took" 1 || die "stop of an init that exits on SIGTERM took $took s, want < 1 s"
+pass "stop of an init that exits on SIGTERM took $took s"
+expect_eq "stop trap: exit code" "$(c inspect -f '{{.State.ExitCode}}' trap)" 0
+
+# --- rm ---------------------------------------------------------------------------------
+expect_eq "rm web trap" "$(c rm web trap)" $'web\ntrap'
+expect_eq "ps -a has no rows" "$(c ps -a)" \
+    "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES"
+expect_eq "ps -aq is empty" "$(c ps -aq)" ""
+
+# --- run: output and exit codes ----------------------------------------------------------
+expect_eq "run --rm echo hi" "$(c run --rm "$img" echo hi)" hi
+expect_eq "run --rm -e and stderr" "$(c run --rm -e A=1 "$img" sh -c 'echo $A; echo err >&2' 2>/dev/null)" 1
+expect_eq "run -i feeds stdin" "$(echo piped | c run --rm -i "$img" cat)" piped
+rc=$(run_rc "$tmp/out" "$tmp/err" run --name three "$img" sh -c 'exit 3')
+expect_eq "run sh -c 'exit 3' exits 3" "$rc" 3
+expect_eq "wait three" "$(c wait three)" 3
+c rm three >/dev/null
+expect_eq "no container left after run --rm" "$(c ps -aq)" ""
+
+rc=$(run_rc "$tmp/out" "$tmp/err" run "$registry/nonexistent")
+expect_eq "run of a missing image exits 125" "$rc" 125
+grep -q "Unable to find image '$registry/nonexistent:latest' locally" "$tmp/err" ||
+    die "run of a missing image: no 'Unable to find image' line: $(cat "$tmp/err")"
+grep -qE '^[a-z]+: Error response from daemon: .*not found' "$tmp/err" ||
+    die "run of a missing image: no error line: $(cat "$tmp/err")"
+pass "run of a missing image: $(grep 'Error response' "$tmp/err")"
+
+rc=$(run_rc "$tmp/out" "$tmp/err" run --rm "$img" no-such-command)
+expect_eq "run of a command not on PATH exits 127" "$rc" 127
+
+rc=$(run_rc "$tmp/out" "$tmp/err" run --bogus-flag "$img")
+expect_eq "run with an unknown flag exits 125" "$rc" 125
+grep -q '^unknown flag: --bogus-flag$' "$tmp/err" || die "unknown flag: stderr $(cat "$tmp/err")"
+grep -qE "^(See|Run) '[a-z/]+ run --help'( for more information|.)$" "$tmp/err" || die "unknown flag: no See line: $(cat "$tmp/err")"
+pass "unknown flag: $(head -n 1 "$tmp/err")"
+rc=$(run_rc "$tmp/out" "$tmp/err" ps --bogus-flag)
+expect_eq "ps with an unknown flag exits 125" "$rc" 125
+
+rc=$(run_rc "$tmp/out" "$tmp/err" stop no-such-container)
+expect_eq "stop of a missing container exits 1" "$rc" 1
+grep -q '^Error response from daemon: No such container: no-such-container$' "$tmp/err" ||
+    die "stop of a missing container: $(cat "$tmp/err")"
+pass "stop of a missing container: $(cat "$tmp/err")"
+
+rc=0
+timeout -k 10 30 "$cli" -H "unix://$tmp/nothing.sock" ps >"$tmp/out" 2>"$tmp/err" || rc=$?
+expect_eq "unreachable daemon exits 1" "$rc" 1
+grep -q "Cannot connect to the .* daemon at unix://$tmp/nothing.sock" "$tmp/err" ||
+    die "unreachable daemon: $(cat "$tmp/err")"
+pass "unreachable daemon: $(cat "$tmp/err")"
+
+expect_eq "no container left" "$(c ps -aq)" ""

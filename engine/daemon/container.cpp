@@ -118,7 +118,7 @@ absl::StatusOr<Container> Container::FromRecord(const nlohmann::json& record) {
   }
 }
 
-nlohmann::json Container::Inspect(const nlohmann::json& graph_driver_data) const {
+nlohmann::ordered_json Container::Inspect(const nlohmann::json& graph_driver_data) const {
   nlohmann::json network_mode = host_config.value("NetworkMode", "none");
   return {
       {"Id", id},
@@ -177,7 +177,7 @@ nlohmann::json Container::Inspect(const nlohmann::json& graph_driver_data) const
   };
 }
 
-nlohmann::json Container::Summary(const std::string& image_name) const {
+nlohmann::ordered_json Container::Summary(const std::string& image_name) const {
   std::vector<std::string> command{path};
   command.insert(command.end(), args.begin(), args.end());
   return {

@@ -49,9 +49,9 @@ struct Container {
   static absl::StatusOr<Container> FromRecord(const nlohmann::json& record);
 
   // GET /containers/{id}/json. graph_driver: the snapshot's overlay dirs.
-  nlohmann::json Inspect(const nlohmann::json& graph_driver_data) const;
+  nlohmann::ordered_json Inspect(const nlohmann::json& graph_driver_data) const;
   // One entry of GET /containers/json.
-  nlohmann::json Summary(const std::string& image_name) const;
+  nlohmann::ordered_json Summary(const std::string& image_name) const;
 };
 
 // Docker's timestamps: RFC 3339 with nanoseconds, UTC; "0001-01-01T00:00:00Z"

@@ -46,6 +46,9 @@ class ContainerIo {
   bool WaitDrained(absl::Duration timeout);
   // Berthd's write end of the stdin fifo; -1 without stdin.
   int StdinFd() const { return stdin_.Get(); }
+  // Lets go of berthd's end of stdin, so that once the shim lets go of its own
+  // (Tasks.CloseIO) the container reads EOF.
+  void CloseStdin() { stdin_.Reset(); }
 
  private:
   ContainerIo() = default;

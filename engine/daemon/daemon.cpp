@@ -399,16 +399,28 @@ absl::StatusOr<std::string> Daemon::Create(const std::string& requested_name,
 
 absl::StatusOr<bool> Daemon::StartContainer(const std::string& ref) {
   BERTH_ASSIGN_OR_RETURN(auto e, Find(ref));
-  std::lock_guard op(e->op);
+  absl::Status started;
   {
-    std::lock_guard lock(e->mu);
-    if (e->removed || e->c.state.removing) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("container ", e->c.id, " is marked for removal and cannot be started"));
+    std::lock_guard op(e->op);
+    {
+      std::lock_guard lock(e->mu);
+      if (e->removed || e->c.state.removing) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("container ", e->c.id, " is marked for removal and cannot be started"));
+      }
+      if (e->c.state.running) return false;
     }
-    if (e->c.state.running) return false;
+    started = StartLocked(*e);
   }
-  BERTH_RETURN_IF_ERROR(StartLocked(*e));
+  if (!started.ok() && e->c.host_config.value("AutoRemove", false)) {
+    // As dockerd: a container that was to remove itself when done is removed
+    // when it cannot start (a `run --rm` waiting for that returns).
+    if (absl::Status removed = RemoveEntry(e, true); !removed.ok()) {
+      LogWarn("remove container {} (AutoRemove) after its start failed: {}", e->c.id,
+              removed.message());
+    }
+  }
+  BERTH_RETURN_IF_ERROR(started);
   return true;
 }
 
@@ -431,7 +443,9 @@ absl::Status Daemon::StartLocked(Entry& e) {
   create.set_container_id(id);
   *create.mutable_stdio() = io->Stdio();
   api::CreateTaskResponse created;
+  const absl::Time begin = absl::Now();
   absl::Status st = FromGrpc(runtimed_.tasks().Create(runtimed_.Context().get(), create, &created));
+  const absl::Time task_created = absl::Now();
   if (st.ok()) {
     io->Start();
     api::StartTaskRequest start;
@@ -455,6 +469,7 @@ absl::Status Daemon::StartLocked(Entry& e) {
     return st;
   }
   e.io = std::move(io);
+  e.cv.notify_all();  // WaitForStdin
   e.c.state.running = true;
   e.c.state.paused = false;
   e.c.state.oom_killed = false;
@@ -464,7 +479,9 @@ absl::Status Daemon::StartLocked(Entry& e) {
   e.c.state.started_at = absl::Now();
   e.c.has_been_started = true;
   BERTH_RETURN_IF_ERROR(Save(e));
-  LogInfo("container {} started, pid {}", id, created.pid());
+  LogInfo("container {} started, pid {} (task created in {}, started in {})", id, created.pid(),
+          absl::FormatDuration(task_created - begin),
+          absl::FormatDuration(absl::Now() - task_created));
   return absl::OkStatus();
 }
 
@@ -733,7 +750,7 @@ absl::Status Daemon::RemoveEntry(const std::shared_ptr<Entry>& e, bool force) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<nlohmann::json> Daemon::Inspect(const std::string& ref) {
+absl::StatusOr<nlohmann::ordered_json> Daemon::Inspect(const std::string& ref) {
   BERTH_ASSIGN_OR_RETURN(auto e, Find(ref));
   Container c;
   {
@@ -758,7 +775,8 @@ absl::StatusOr<nlohmann::json> Daemon::Inspect(const std::string& ref) {
   return c.Inspect(graph);
 }
 
-absl::StatusOr<nlohmann::json> Daemon::List(bool all, int limit, const nlohmann::json& filters) {
+absl::StatusOr<nlohmann::ordered_json> Daemon::List(bool all, int limit,
+                                                    const nlohmann::json& filters) {
   // Docker's filters: {"key": {"value": true}} (or the old {"key": ["value"]}).
   std::map<std::string, std::vector<std::string>> wanted;
   if (filters.is_object()) {
@@ -798,7 +816,7 @@ absl::StatusOr<nlohmann::json> Daemon::List(bool all, int limit, const nlohmann:
   auto any_of = [](const std::vector<std::string>& values, auto&& pred) {
     return values.empty() || std::any_of(values.begin(), values.end(), pred);
   };
-  nlohmann::json out = nlohmann::json::array();
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const Container& c : snapshot) {
     if (!all && limit <= 0 && !c.state.running && wanted["status"].empty()) continue;
     const std::string status = c.state.Status();
@@ -870,13 +888,23 @@ bool Daemon::Running(const std::string& id) {
   return !(*e)->removed && (*e)->c.state.running;
 }
 
+bool Daemon::WaitForStdin(Entry& e, std::unique_lock<std::mutex>& lock) {
+  // A client attaches before the start (docker run -i) and may send stdin at
+  // once: it waits for the run's stdin, as long as the container may still start.
+  const uint64_t exits = e.exits;
+  e.cv.wait_for(lock, std::chrono::seconds(60),
+                [&] { return (e.io && e.io->StdinFd() >= 0) || e.removed || e.exits != exits; });
+  return e.io && e.io->StdinFd() >= 0;
+}
+
 absl::Status Daemon::WriteStdin(const std::string& id, const std::string& data) {
   BERTH_ASSIGN_OR_RETURN(auto e, Find(id));
-  std::lock_guard lock(e->mu);
-  if (!e->io || e->io->StdinFd() < 0) return absl::FailedPreconditionError("stdin is not open");
+  std::unique_lock lock(e->mu);
+  if (!WaitForStdin(*e, lock)) return absl::FailedPreconditionError("stdin is not open");
+  const int fd = e->io->StdinFd();
   size_t off = 0;
   while (off < data.size()) {
-    ssize_t n = ::write(e->io->StdinFd(), data.data() + off, data.size() - off);
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       return LastErrnoError("write container stdin");
@@ -887,6 +915,12 @@ absl::Status Daemon::WriteStdin(const std::string& id, const std::string& data) 
 }
 
 absl::Status Daemon::CloseStdin(const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto e, Find(id));
+  {
+    std::unique_lock lock(e->mu);
+    if (!WaitForStdin(*e, lock)) return absl::OkStatus();
+    e->io->CloseStdin();
+  }
   api::CloseIORequest request;
   request.set_container_id(id);
   api::CloseIOResponse ignored;

@@ -67,9 +67,9 @@ class Daemon {
   absl::StatusOr<WaitResult> Wait(const std::string& ref, WaitCondition condition,
                                   const std::function<bool()>& cancelled);
   absl::Status Remove(const std::string& ref, bool force);
-  absl::StatusOr<nlohmann::json> Inspect(const std::string& ref);
+  absl::StatusOr<nlohmann::ordered_json> Inspect(const std::string& ref);
   // GET /containers/json: all, limit (<= 0: none), filters as Docker's JSON.
-  absl::StatusOr<nlohmann::json> List(bool all, int limit, const nlohmann::json& filters);
+  absl::StatusOr<nlohmann::ordered_json> List(bool all, int limit, const nlohmann::json& filters);
   // The container's id and its output hub, for attach.
   struct AttachTarget {
     std::string id;
@@ -112,6 +112,9 @@ class Daemon {
          std::unique_ptr<ContainerStore> store);
   absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& ref);
   absl::Status Save(Entry& e);  // e.mu held
+  // Waits (e.mu held by lock) until the run's stdin is open; false if the run
+  // ended or never came.
+  bool WaitForStdin(Entry& e, std::unique_lock<std::mutex>& lock);
   absl::Status StartLocked(Entry& e);
   absl::Status SendSignal(Entry& e, int signal);
   // Waits (e.mu not held) until the run that is current ends; false on timeout.

@@ -133,7 +133,8 @@ absl::Status ImageService::Pull(const std::string& reference, const std::string&
   }
   absl::Status status = FromGrpc(reader->Finish());
   if (!status.ok()) {
-    if (status.code() == absl::StatusCode::kNotFound) {
+    if (status.code() == absl::StatusCode::kNotFound &&
+        !absl::StartsWith(status.message(), "manifest for ")) {
       status = absl::NotFoundError(absl::StrCat("manifest for ", FamiliarName(ref.String()),
                                                 " not found: ", status.message()));
     }
@@ -224,11 +225,11 @@ absl::StatusOr<ResolvedImage> ImageService::Resolve(const std::string& ref) {
   return ResolvedImage{found->config().digest(), found->name(), std::move(config), *found};
 }
 
-absl::StatusOr<nlohmann::json> ImageService::List(bool digests) {
+absl::StatusOr<nlohmann::ordered_json> ImageService::List(bool digests) {
   (void)digests;
   BERTH_ASSIGN_OR_RETURN(std::vector<api::Image> images, All());
   // Docker lists an image once with all its names.
-  std::map<std::string, nlohmann::json> by_id;
+  std::map<std::string, nlohmann::ordered_json> by_id;
   for (const api::Image& image : images) {
     auto parsed = runtimed::ParseImageReference(image.name());
     if (!parsed.ok()) continue;
@@ -242,16 +243,16 @@ absl::StatusOr<nlohmann::json> ImageService::List(bool digests) {
         labels = config["config"]["Labels"];
       }
       it = by_id
-               .emplace(id, nlohmann::json{{"Id", id},
-                                           {"ParentId", ""},
-                                           {"RepoTags", nlohmann::json::array()},
-                                           {"RepoDigests", nlohmann::json::array()},
-                                           {"Created", CreatedUnix(config)},
-                                           {"Size", image.size()},
-                                           {"SharedSize", -1},
-                                           {"VirtualSize", image.size()},
-                                           {"Labels", labels},
-                                           {"Containers", -1}})
+               .emplace(id, nlohmann::ordered_json{{"Id", id},
+                                                   {"ParentId", ""},
+                                                   {"RepoTags", nlohmann::json::array()},
+                                                   {"RepoDigests", nlohmann::json::array()},
+                                                   {"Created", CreatedUnix(config)},
+                                                   {"Size", image.size()},
+                                                   {"SharedSize", -1},
+                                                   {"VirtualSize", image.size()},
+                                                   {"Labels", labels},
+                                                   {"Containers", -1}})
                .first;
     }
     std::string familiar_repo = FamiliarName(parsed->Repository());
@@ -264,19 +265,21 @@ absl::StatusOr<nlohmann::json> ImageService::List(bool digests) {
       repo_digests.push_back(repo_digest);
     }
   }
-  nlohmann::json out = nlohmann::json::array();
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (auto& [id, summary] : by_id) out.push_back(std::move(summary));
-  std::sort(out.begin(), out.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a["Created"].get<int64_t>() > b["Created"].get<int64_t>();
-  });
+  std::sort(out.begin(), out.end(),
+            [](const nlohmann::ordered_json& a, const nlohmann::ordered_json& b) {
+              return a["Created"].get<int64_t>() > b["Created"].get<int64_t>();
+            });
   return out;
 }
 
-absl::StatusOr<nlohmann::json> ImageService::Inspect(const std::string& ref) {
+absl::StatusOr<nlohmann::ordered_json> ImageService::Inspect(const std::string& ref) {
   BERTH_ASSIGN_OR_RETURN(ResolvedImage image, Resolve(ref));
-  BERTH_ASSIGN_OR_RETURN(nlohmann::json list, List(true));
-  nlohmann::json tags = nlohmann::json::array(), digests = nlohmann::json::array();
-  for (const nlohmann::json& summary : list) {
+  BERTH_ASSIGN_OR_RETURN(nlohmann::ordered_json list, List(true));
+  nlohmann::ordered_json tags = nlohmann::ordered_json::array();
+  nlohmann::ordered_json digests = nlohmann::ordered_json::array();
+  for (const nlohmann::ordered_json& summary : list) {
     if (summary["Id"] == image.id) {
       tags = summary["RepoTags"];
       digests = summary["RepoDigests"];
@@ -285,7 +288,7 @@ absl::StatusOr<nlohmann::json> ImageService::Inspect(const std::string& ref) {
   const nlohmann::json& c = image.config;
   nlohmann::json layers = nlohmann::json::array();
   if (c.contains("rootfs") && c["rootfs"].contains("diff_ids")) layers = c["rootfs"]["diff_ids"];
-  return nlohmann::json{
+  return nlohmann::ordered_json{
       {"Id", image.id},
       {"RepoTags", tags},
       {"RepoDigests", digests},

@@ -39,8 +39,8 @@ class ImageService {
   // NotFound "No such image: <ref>" when nothing matches.
   absl::StatusOr<ResolvedImage> Resolve(const std::string& ref);
 
-  absl::StatusOr<nlohmann::json> List(bool digests);
-  absl::StatusOr<nlohmann::json> Inspect(const std::string& ref);
+  absl::StatusOr<nlohmann::ordered_json> List(bool digests);
+  absl::StatusOr<nlohmann::ordered_json> Inspect(const std::string& ref);
   // DELETE /images/{name}: untags a name, or removes every name of an id.
   absl::StatusOr<nlohmann::json> Remove(const std::string& ref, bool force,
                                         const std::function<bool(const std::string&)>& in_use);

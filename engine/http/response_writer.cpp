@@ -9,6 +9,12 @@ void ResponseWriter::SendJson(int status, const nlohmann::json& j) {
   Send(status, "application/json", std::move(body));
 }
 
+void ResponseWriter::SendOrderedJson(int status, const nlohmann::ordered_json& j) {
+  std::string body = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  body.push_back('\n');
+  Send(status, "application/json", std::move(body));
+}
+
 void ResponseWriter::SendError(int status, std::string_view message) {
   SendJson(status, nlohmann::json{{"message", std::string(message)}});
 }

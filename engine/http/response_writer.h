@@ -1,6 +1,7 @@
 // How a handler answers: a whole response, a chunked stream, or a hijacked connection.
 #pragma once
 
+#include <concepts>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -22,6 +23,11 @@ class ResponseWriter {
   virtual void Send(int status, std::string_view content_type, std::string body) = 0;
   // application/json, j.dump() + "\n" (docker's encoder appends a newline).
   void SendJson(int status, const nlohmann::json& j);
+  // The same, keeping the object's key order (Docker's struct field order). A
+  // template, so a braced list still means nlohmann::json.
+  template <typename OrderedJson>
+  requires std::same_as<OrderedJson, nlohmann::ordered_json>
+  void SendJson(int status, const OrderedJson& j) { SendOrderedJson(status, j); }
   // {"message": "..."} as application/json, as docker answers errors.
   void SendError(int status, std::string_view message);
   void SendNoContent(int status = 204);
@@ -52,6 +58,9 @@ class ResponseWriter {
   virtual bool ClientGone() = 0;
   // Some response (Send, BeginStream or Hijack) has already started.
   virtual bool Sent() const = 0;
+
+ private:
+  void SendOrderedJson(int status, const nlohmann::ordered_json& j);
 };
 
 }  // namespace berth::engine::http

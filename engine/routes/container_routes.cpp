@@ -202,7 +202,7 @@ void AddContainerRoutes(http::Router& router, Daemon& daemon) {
     if (!body.ok()) return SendStatus(w, body.status());
     auto id = daemon.Create(r.Query("name"), *body);
     if (!id.ok()) return SendStatus(w, id.status());
-    w.SendJson(201, {{"Id", *id}, {"Warnings", nlohmann::json::array()}});
+    w.SendJson(201, nlohmann::ordered_json{{"Id", *id}, {"Warnings", nlohmann::json::array()}});
   });
   router.Add("GET", "/containers/json", [&](Request& r, ResponseWriter& w) {
     auto limit = r.QueryInt("limit", -1);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/human_duration.h"
 #include "fmt/format.h"
 
 namespace berth::cli {
@@ -113,23 +114,7 @@ std::string BytesSize(double size) {
   return GoFormatG(value, 4) + unit;
 }
 
-std::string HumanDuration(double seconds_f) {
-  // Go: int(d.Seconds()) etc. truncate toward zero.
-  auto seconds = static_cast<int64_t>(seconds_f);
-  if (seconds < 1) return "Less than a second";
-  if (seconds == 1) return "1 second";
-  if (seconds < 60) return absl::StrCat(seconds, " seconds");
-  auto minutes = static_cast<int64_t>(seconds_f / 60);
-  if (minutes == 1) return "About a minute";
-  if (minutes < 60) return absl::StrCat(minutes, " minutes");
-  auto hours = static_cast<int64_t>(seconds_f / 3600 + 0.5);
-  if (hours == 1) return "About an hour";
-  if (hours < 48) return absl::StrCat(hours, " hours");
-  if (hours < 24 * 7 * 2) return absl::StrCat(hours / 24, " days");
-  if (hours < 24 * 30 * 2) return absl::StrCat(hours / 24 / 7, " weeks");
-  if (hours < 24 * 365 * 2) return absl::StrCat(hours / 24 / 30, " months");
-  return absl::StrCat(static_cast<int64_t>(seconds_f / 3600) / 24 / 365, " years");
-}
+std::string HumanDuration(double seconds) { return berth::HumanDuration(absl::Seconds(seconds)); }
 
 absl::StatusOr<int64_t> RAMInBytes(absl::string_view size) {
   static const std::regex kPattern(R"(^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$)");

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "engine/daemon/human_duration.h"
+#include "common/human_duration.h"
 
 namespace berth::engine {
 namespace {

@@ -1,8 +1,8 @@
-#include "engine/daemon/human_duration.h"
+#include "common/human_duration.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace berth::engine {
+namespace berth {
 
 std::string HumanDuration(absl::Duration d) {
   const int64_t seconds = absl::ToInt64Seconds(d);
@@ -21,4 +21,4 @@ std::string HumanDuration(absl::Duration d) {
   return absl::StrCat(absl::ToInt64Hours(d) / 24 / 365, " years");
 }
 
-}  // namespace berth::engine
+}  // namespace berth

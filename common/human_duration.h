@@ -6,8 +6,8 @@
 
 #include "absl/time/time.h"
 
-namespace berth::engine {
+namespace berth {
 
 std::string HumanDuration(absl::Duration d);
 
-}  // namespace berth::engine
+}  // namespace berth

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -38,6 +39,7 @@ absl::Status Serve(const Options& options) {
   AddSystemRoutes(router, *daemon, runtimed);
   AddContainerRoutes(router, *daemon);
   AddImageRoutes(router, *daemon);
+  AddExecRoutes(router, *daemon);
   http::ServerOptions server_options;
   server_options.min_api_version = kMinApiVersion;
   server_options.max_api_version = kMaxApiVersion;
@@ -79,7 +81,11 @@ absl::Status Serve(const Options& options) {
   // Handlers run on their own threads and use the daemon: let them finish (an
   // attach may last; it is cut off when berthd exits).
   if (!server.WaitForConnections(std::chrono::seconds(5))) {
-    LogInfo("berthd: {} connections still open at exit", server.ActiveConnections());
+    // An attach or a follow that would not end: the daemon cannot be torn
+    // down under it. The containers do not need berthd to go on running.
+    LogInfo("berthd: {} connections still open at exit; leaving them", server.ActiveConnections());
+    if (!options.pidfile.empty()) ::unlink(options.pidfile.c_str());
+    std::_Exit(0);
   }
   // Wake the waiter if Run ended on its own.
   pthread_kill(waiter.native_handle(), SIGTERM);

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -48,6 +49,27 @@ int64_t CreatedUnix(const nlohmann::json& config) {
   return 0;
 }
 
+absl::StatusOr<api::RegistryAuth> ParseRegistryAuth(const std::string& header) {
+  api::RegistryAuth auth;
+  if (header.empty()) return auth;
+  std::string decoded;
+  if (!absl::WebSafeBase64Unescape(header, &decoded) && !absl::Base64Unescape(header, &decoded)) {
+    return absl::InvalidArgumentError("X-Registry-Auth: not base64");
+  }
+  nlohmann::json config = nlohmann::json::parse(decoded, nullptr, false);
+  if (!config.is_object()) return absl::InvalidArgumentError("X-Registry-Auth: not a JSON object");
+  auto text = [&](const char* key) {
+    auto it = config.find(key);
+    return it != config.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auth.set_username(text("username"));
+  auth.set_password(text("password"));
+  if (!text("identitytoken").empty() && auth.password().empty()) {
+    auth.set_password(text("identitytoken"));
+  }
+  return auth;
+}
+
 }  // namespace
 
 std::string FamiliarName(const std::string& normalized) {
@@ -57,7 +79,9 @@ std::string FamiliarName(const std::string& normalized) {
 }
 
 absl::Status ImageService::Pull(const std::string& reference, const std::string& platform,
+                                const std::string& auth_header,
                                 const std::function<void(const nlohmann::json&)>& emit) {
+  BERTH_ASSIGN_OR_RETURN(api::RegistryAuth auth, ParseRegistryAuth(auth_header));
   BERTH_ASSIGN_OR_RETURN(runtimed::ImageReference ref, runtimed::ParseImageReference(reference));
   // The image the name pointed at before, for "Image is up to date".
   std::string before;
@@ -72,6 +96,7 @@ absl::Status ImageService::Pull(const std::string& reference, const std::string&
   api::PullImageRequest request;
   request.set_reference(ref.String());
   request.set_platform(platform);
+  if (!auth.username().empty()) *request.mutable_auth() = auth;
   auto context = runtimed_.Context(std::chrono::hours(1));
   auto reader = runtimed_.images().Pull(context.get(), request);
   bool started = false;

@@ -33,7 +33,10 @@ class ImageService {
   // Pulls reference ("busybox", "127.0.0.1:5000/x:1"), sending Docker's JSON
   // progress messages to emit. Errors found before the first message are
   // returned; later ones are sent as an errorDetail message and returned too.
+  // auth: the client's X-Registry-Auth (base64url JSON with username and
+  // password, as the docker CLI sends it), or "".
   absl::Status Pull(const std::string& reference, const std::string& platform,
+                    const std::string& auth,
                     const std::function<void(const nlohmann::json&)>& emit);
 
   // NotFound "No such image: <ref>" when nothing matches.

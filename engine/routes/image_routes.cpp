@@ -30,13 +30,14 @@ void Pull(Daemon& daemon, Request& r, ResponseWriter& w) {
   if (reference.empty()) return w.SendError(400, "fromImage must be set to pull an image");
   bool streaming = false;
   absl::Status st =
-      daemon.images().Pull(reference, r.Query("platform"), [&](const nlohmann::json& message) {
-        if (!streaming) {
-          w.BeginStream(200, "application/json");
-          streaming = true;
-        }
-        w.Write(message.dump() + "\r\n");
-      });
+      daemon.images().Pull(reference, r.Query("platform"), r.Header("X-Registry-Auth"),
+                           [&](const nlohmann::json& message) {
+                             if (!streaming) {
+                               w.BeginStream(200, "application/json");
+                               streaming = true;
+                             }
+                             w.Write(message.dump() + "\r\n");
+                           });
   if (!st.ok() && !streaming) SendStatus(w, st);
 }
 

@@ -7,3 +7,11 @@ add_test(NAME "e2e: berthd serves the python3-docker SDK, bad requests and a kil
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/engine_api_test.py ${PROJECT_BINARY_DIR})
 set_tests_properties("e2e: berthd serves the python3-docker SDK, bad requests and a kill -9"
   PROPERTIES TIMEOUT 300)
+
+# berthd pulls from a registry behind basic auth with the X-Registry-Auth the
+# client sends (the python3-docker SDK's auth_config).
+add_test(NAME "e2e: berthd pulls with the client's registry credentials"
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/engine_registry_auth_test.py
+          ${PROJECT_BINARY_DIR})
+set_tests_properties("e2e: berthd pulls with the client's registry credentials"
+  PROPERTIES TIMEOUT 300)

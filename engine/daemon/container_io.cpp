@@ -35,11 +35,11 @@ absl::StatusOr<std::unique_ptr<ContainerIo>> ContainerIo::Open(const Options& op
   if (::mkdir(options.dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return LastErrnoError(absl::StrCat("mkdir ", options.dir));
   }
-  io->stdout_path_ = options.dir + "/init-stdout";
+  io->stdout_path_ = absl::StrCat(options.dir, "/", options.name, "-stdout");
   BERTH_RETURN_IF_ERROR(MakeFifo(io->stdout_path_));
   BERTH_ASSIGN_OR_RETURN(io->stdout_, OpenPath(io->stdout_path_, O_RDONLY | O_NONBLOCK));
   if (!options.tty) {
-    io->stderr_path_ = options.dir + "/init-stderr";
+    io->stderr_path_ = absl::StrCat(options.dir, "/", options.name, "-stderr");
     BERTH_RETURN_IF_ERROR(MakeFifo(io->stderr_path_));
     BERTH_ASSIGN_OR_RETURN(io->stderr_, OpenPath(io->stderr_path_, O_RDONLY | O_NONBLOCK));
   }
@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<ContainerIo>> ContainerIo::Open(const Options& op
     }
   }
   if (options.open_stdin) {
-    io->stdin_path_ = options.dir + "/init-stdin";
+    io->stdin_path_ = absl::StrCat(options.dir, "/", options.name, "-stdin");
     BERTH_RETURN_IF_ERROR(MakeFifo(io->stdin_path_));
     // Read-write: opening never waits for the shim, and the container sees
     // EOF only when berthd closes stdin through CloseIO.
@@ -70,6 +70,12 @@ ContainerIo::~ContainerIo() {
   if (copier_.joinable()) {
     (void)!::write(wake_write_.Get(), "x", 1);
     copier_.join();
+  }
+}
+
+void ContainerIo::RemoveFifos() const {
+  for (const std::string& path : {stdin_path_, stdout_path_, stderr_path_}) {
+    if (!path.empty()) ::unlink(path.c_str());
   }
 }
 

@@ -1,5 +1,6 @@
 // One run's stdio: the fifos berth-runtimed's shim hands to the container
-// (EXEC_ROOT/<id>/init-stdin|stdout|stderr), and a thread that copies what the
+// (EXEC_ROOT/<id>/init-stdin|stdout|stderr, or exec-<exec id>-... for an
+// exec), and a thread that copies what the
 // container writes into its json-file log and to the attached clients.
 //
 // The read ends are opened before the task is created (a fifo reader never
@@ -28,6 +29,8 @@ class ContainerIo {
  public:
   struct Options {
     std::string dir;  // EXEC_ROOT/<id>
+    // The fifos' name prefix: <dir>/<name>-stdin|stdout|stderr.
+    std::string name = "init";
     bool tty = false;
     bool open_stdin = false;
     std::string log_path;
@@ -49,6 +52,8 @@ class ContainerIo {
   // Lets go of berthd's end of stdin, so that once the shim lets go of its own
   // (Tasks.CloseIO) the container reads EOF.
   void CloseStdin() { stdin_.Reset(); }
+  // Removes the fifos (the process is gone; a run's own are reused).
+  void RemoveFifos() const;
 
  private:
   ContainerIo() = default;

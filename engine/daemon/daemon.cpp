@@ -164,6 +164,19 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   return d;
 }
 
+void Daemon::Spawn(std::function<void()> fn) {
+  {
+    std::lock_guard lock(spawned_mu_);
+    ++spawned_;
+  }
+  std::thread([this, fn = std::move(fn)] {
+    fn();
+    std::lock_guard lock(spawned_mu_);
+    --spawned_;
+    spawned_cv_.notify_all();
+  }).detach();
+}
+
 Daemon::~Daemon() {
   stopping_ = true;
   {
@@ -171,6 +184,8 @@ Daemon::~Daemon() {
     if (events_context_ != nullptr) events_context_->TryCancel();
   }
   if (events_thread_.joinable()) events_thread_.join();
+  std::unique_lock lock(spawned_mu_);
+  spawned_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return spawned_ == 0; });
 }
 
 absl::StatusOr<std::shared_ptr<Daemon::Entry>> Daemon::Find(const std::string& ref) {
@@ -492,7 +507,23 @@ absl::Status Daemon::SendSignal(Entry& e, int signal) {
   api::KillTaskResponse ignored;
   absl::Status st = FromGrpc(runtimed_.tasks().Kill(runtimed_.Context().get(), kill, &ignored));
   if (absl::IsNotFound(st)) return absl::OkStatus();  // it is exiting
-  return st;
+  BERTH_RETURN_IF_ERROR(st);
+  // As dockerd: a paused container gets the signal once it is resumed.
+  std::lock_guard lock(e.mu);
+  if (e.c.state.paused && e.c.state.running) {
+    api::ResumeTaskRequest resume;
+    resume.set_container_id(e.c.id);
+    api::ResumeTaskResponse resumed;
+    absl::Status r =
+        FromGrpc(runtimed_.tasks().Resume(runtimed_.Context().get(), resume, &resumed));
+    if (!r.ok()) {
+      LogWarn("cannot unpause container {}: {}", e.c.id, r.message());
+    } else {
+      e.c.state.paused = false;
+      (void)Save(e);
+    }
+  }
+  return absl::OkStatus();
 }
 
 bool Daemon::WaitExit(Entry& e, absl::Duration timeout) {
@@ -636,6 +667,7 @@ absl::Status Daemon::Forget(Entry& e) {
     std::lock_guard lock(mu_);
     containers_.erase(e.c.id);
   }
+  DropExecs(e.c.id);
   std::lock_guard lock(e.mu);
   e.removed = true;
   e.cv.notify_all();
@@ -772,7 +804,9 @@ absl::StatusOr<nlohmann::ordered_json> Daemon::Inspect(const std::string& ref) {
       }
     }
   }
-  return c.Inspect(graph);
+  nlohmann::ordered_json out = c.Inspect(graph);
+  if (std::vector<std::string> execs = ExecIds(c.id); !execs.empty()) out["ExecIDs"] = execs;
+  return out;
 }
 
 absl::StatusOr<nlohmann::ordered_json> Daemon::List(bool all, int limit,
@@ -991,7 +1025,7 @@ void Daemon::Reconcile() {
     if (st.ok() || absl::IsNotFound(st)) {
       uint32_t code = st.ok() ? state.exit_status() : 255;
       absl::Time at = st.ok() ? FromProto(state.exited_at()) : absl::Now();
-      std::thread([this, id = e->c.id, code, at] { HandleExit(id, code, at); }).detach();
+      Spawn([this, id = e->c.id, code, at] { HandleExit(id, code, at); });
     } else {
       LogDebug("container {}: task state: {}", e->c.id, st.message());
     }
@@ -1072,11 +1106,16 @@ void Daemon::WatchEvents() {
         if (envelope.topic() == "/tasks/exit") {
           containerd::events::TaskExit exit;
           if (!exit.ParseFromString(envelope.event())) continue;
-          if (!exit.id().empty() && exit.id() != exit.container_id()) continue;  // an exec
+          if (!exit.id().empty() && exit.id() != exit.container_id()) {
+            Spawn([this, id = exit.container_id(), exec_id = exit.id(), code = exit.exit_status()] {
+              HandleExecExit(id, exec_id, code);
+            });
+            continue;
+          }
           absl::Time at = FromProto(exit.exited_at());
-          std::thread([this, id = exit.container_id(), code = exit.exit_status(), at] {
+          Spawn([this, id = exit.container_id(), code = exit.exit_status(), at] {
             HandleExit(id, code, at);
-          }).detach();
+          });
         } else if (envelope.topic() == "/tasks/oom") {
           containerd::events::TaskOOM oom;
           if (oom.ParseFromString(envelope.event())) HandleOom(oom.container_id());

@@ -20,6 +20,7 @@
 #include "engine/daemon/container.h"
 #include "engine/daemon/container_io.h"
 #include "engine/daemon/container_store.h"
+#include "engine/daemon/exec.h"
 #include "engine/daemon/image_service.h"
 #include "engine/daemon/output_hub.h"
 #include "engine/runtimed_client.h"
@@ -90,6 +91,27 @@ class Daemon {
   absl::Status WriteStdin(const std::string& id, const std::string& data);
   absl::Status CloseStdin(const std::string& id);
 
+  // --- daemon_ops.cpp ---
+  // POST /containers/{id}/resize: the container's pty.
+  absl::Status Resize(const std::string& ref, uint32_t height, uint32_t width);
+  absl::Status Pause(const std::string& ref);
+  absl::Status Unpause(const std::string& ref);
+  // GET /containers/{id}/top: host ps rows of the container's processes.
+  absl::StatusOr<nlohmann::ordered_json> Top(const std::string& ref, const std::string& ps_args);
+  absl::Status Rename(const std::string& ref, const std::string& new_name);
+
+  // --- daemon_exec.cpp ---
+  // POST /containers/{id}/exec: the new exec's id.
+  absl::StatusOr<std::string> CreateExec(const std::string& ref, const nlohmann::json& body);
+  absl::StatusOr<std::shared_ptr<Exec>> FindExec(const std::string& id);
+  // Marks the exec as started: Conflict when it ran or runs already.
+  absl::Status ClaimExec(Exec& ex);
+  // Runs a claimed exec. On failure the exec's exit code is 126 (dockerd's).
+  absl::Status StartExec(const std::shared_ptr<Exec>& ex);
+  absl::Status WriteExecStdin(Exec& ex, const std::string& data);
+  absl::Status CloseExecStdin(Exec& ex);
+  absl::Status ResizeExec(const std::string& id, uint32_t height, uint32_t width);
+
   struct Counts {
     int total = 0, running = 0, paused = 0, stopped = 0;
   };
@@ -132,6 +154,12 @@ class Daemon {
   void CollectOrphans();
   void HandleExit(const std::string& id, uint32_t exit_status, absl::Time exited_at);
   void HandleOom(const std::string& id);
+  // An exec's TaskExit (daemon_exec.cpp).
+  void HandleExecExit(const std::string& container_id, const std::string& exec_id,
+                      uint32_t exit_status);
+  // The container's exec ids, and forgetting them when it goes.
+  std::vector<std::string> ExecIds(const std::string& container_id);
+  void DropExecs(const std::string& container_id);
   void WatchEvents();
   void Reconcile();
   absl::StatusOr<nlohmann::json> BuildSpec(const Container& c, const ResolvedImage& image,
@@ -147,7 +175,16 @@ class Daemon {
   std::mutex mu_;  // guards containers_
   std::map<std::string, std::shared_ptr<Entry>> containers_;
 
+  // Runs fn on a thread of its own (exit handling); the destructor waits for them.
+  void Spawn(std::function<void()> fn);
+
+  std::mutex execs_mu_;  // guards execs_
+  std::map<std::string, std::shared_ptr<Exec>> execs_;
+
   std::atomic<bool> stopping_{false};
+  std::mutex spawned_mu_;
+  std::condition_variable spawned_cv_;
+  int spawned_ = 0;
   std::mutex events_mu_;
   grpc::ClientContext* events_context_ = nullptr;
   std::thread events_thread_;

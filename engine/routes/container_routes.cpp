@@ -1,5 +1,5 @@
 // /containers/...: create, start, stop, restart, kill, wait, attach, remove,
-// list and inspect.
+// list, inspect, resize, pause, unpause, top and rename.
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,28 +24,6 @@ absl::StatusOr<std::optional<int>> StopTimeout(const Request& r) {
   auto t = r.QueryInt("t", 0);
   if (!t.ok()) return t.status();
   return std::optional<int>(static_cast<int>(*t));
-}
-
-bool WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// Docker's stdcopy frame: [stream, 0, 0, 0, size (big-endian uint32)] + data.
-std::string Frame(StreamKind stream, const std::string& data) {
-  std::string frame(8, '\0');
-  frame[0] = static_cast<char>(stream);
-  const auto size = static_cast<uint32_t>(data.size());
-  frame[4] = static_cast<char>(size >> 24);
-  frame[5] = static_cast<char>(size >> 16);
-  frame[6] = static_cast<char>(size >> 8);
-  frame[7] = static_cast<char>(size);
-  return frame + data;
 }
 
 void Attach(Daemon& daemon, Request& r, ResponseWriter& w) {
@@ -251,6 +229,33 @@ void AddContainerRoutes(http::Router& router, Daemon& daemon) {
              [&](Request& r, ResponseWriter& w) { Logs(daemon, r, w); });
   router.Add("POST", "/containers/{id}/attach",
              [&](Request& r, ResponseWriter& w) { Attach(daemon, r, w); });
+  router.Add("POST", "/containers/{id}/resize", [&](Request& r, ResponseWriter& w) {
+    auto size = ResizeQuery(r);
+    if (!size.ok()) return SendStatus(w, size.status());
+    absl::Status st = daemon.Resize(r.params["id"], size->first, size->second);
+    if (!st.ok()) return SendStatus(w, st);
+    w.Send(200, "text/plain", "");
+  });
+  router.Add("POST", "/containers/{id}/pause", [&](Request& r, ResponseWriter& w) {
+    absl::Status st = daemon.Pause(r.params["id"]);
+    if (!st.ok()) return SendStatus(w, st);
+    w.SendNoContent(204);
+  });
+  router.Add("POST", "/containers/{id}/unpause", [&](Request& r, ResponseWriter& w) {
+    absl::Status st = daemon.Unpause(r.params["id"]);
+    if (!st.ok()) return SendStatus(w, st);
+    w.SendNoContent(204);
+  });
+  router.Add("GET", "/containers/{id}/top", [&](Request& r, ResponseWriter& w) {
+    auto top = daemon.Top(r.params["id"], r.Query("ps_args"));
+    if (!top.ok()) return SendStatus(w, top.status());
+    w.SendJson(200, *top);
+  });
+  router.Add("POST", "/containers/{id}/rename", [&](Request& r, ResponseWriter& w) {
+    absl::Status st = daemon.Rename(r.params["id"], r.Query("name"));
+    if (!st.ok()) return SendStatus(w, st);
+    w.SendNoContent(204);
+  });
   router.Add("DELETE", "/containers/{id}", [&](Request& r, ResponseWriter& w) {
     absl::Status st = daemon.Remove(r.params["id"], r.QueryBool("force"));
     if (!st.ok()) return SendStatus(w, st);

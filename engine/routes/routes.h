@@ -22,6 +22,7 @@ struct ComponentVersion {
 void AddSystemRoutes(http::Router& router, Daemon& daemon, RuntimedClient& runtimed);
 void AddContainerRoutes(http::Router& router, Daemon& daemon);
 void AddImageRoutes(http::Router& router, Daemon& daemon);
+void AddExecRoutes(http::Router& router, Daemon& daemon);
 
 // Sends an error status with Docker's HTTP code: NotFound 404, AlreadyExists
 // and FailedPrecondition 409, InvalidArgument 400, PermissionDenied 403,
@@ -29,5 +30,11 @@ void AddImageRoutes(http::Router& router, Daemon& daemon);
 void SendStatus(http::ResponseWriter& w, const absl::Status& status);
 // Parses a JSON request body; an empty body is null.
 absl::StatusOr<nlohmann::json> ParseBody(const http::Request& r);
+// Writes all of data to a hijacked connection; false once the peer is gone.
+bool WriteAll(int fd, absl::string_view data);
+// Docker's stdcopy frame: [stream, 0, 0, 0, size (big-endian uint32)] + data.
+std::string Frame(StreamKind stream, const std::string& data);
+// The h and w query parameters of a resize.
+absl::StatusOr<std::pair<uint32_t, uint32_t>> ResizeQuery(const http::Request& r);
 
 }  // namespace berth::engine

@@ -288,6 +288,217 @@ class EngineTest(unittest.TestCase):
         self.assertIn(b"got hello\n", data)
         self.assertEqual(c.wait(timeout=10)["StatusCode"], 0)
 
+    def wait_for(self, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return predicate()
+
+    def test_exec_output_exit_codes_and_options(self):
+        c = self.docker.containers.run(IMAGE, ["sleep", "300"], detach=True)
+        r = c.exec_run(["echo", "hello"])
+        self.assertEqual((r.exit_code, r.output), (0, b"hello\n"))
+        self.assertEqual(c.exec_run(["sh", "-c", "exit 7"]).exit_code, 7)
+        r = c.exec_run(["sh", "-c", "echo out; echo err >&2"], demux=True)
+        self.assertEqual(r.output, (b"out\n", b"err\n"))
+        r = c.exec_run(["sh", "-c", "id -u; echo $FOO; pwd; echo $PATH"], user="65534",
+                       environment={"FOO": "bar"}, workdir="/tmp")
+        self.assertEqual(r.output.decode().split("\n")[:3], ["65534", "bar", "/tmp"])
+        self.assertIn("/bin", r.output.decode())  # the container's PATH
+        r = c.exec_run(["id"], user="berth")
+        self.assertEqual(r.output, b"uid=1000(berth) gid=1000(berth) groups=1000(berth),2000(extra)\n")
+        # pid 1 is the container's command; the exec runs beside it.
+        r = c.exec_run(["ps", "-o", "pid,args"])
+        rows = [line.split(None, 1) for line in r.output.decode().splitlines()[1:]]
+        self.assertIn(["1", "sleep 300"], rows)
+        self.assertIn("ps -o pid,args", [x[1] for x in rows])
+        # A command that cannot run: dockerd's 126, and its error as the output.
+        r = c.exec_run(["no-such-binary"])
+        self.assertEqual(r.exit_code, 126, r)
+        self.assertIn(b"executable file not found", r.output)
+        # A tty: one raw stream with TERM set.
+        r = c.exec_run(["sh", "-c", "echo $TERM; echo err >&2"], tty=True)
+        self.assertEqual(r.output, b"xterm\r\nerr\r\n")
+        # stdin through the hijacked connection.
+        eid = self.docker.api.exec_create(c.id, ["sh", "-c", "read x; echo got $x"],
+                                          stdin=True)["Id"]
+        sock = self.docker.api.exec_start(eid, socket=True)
+        sock._sock.sendall(b"line\n")
+        data = b""
+        while True:
+            chunk = sock._sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        sock.close()
+        self.assertEqual(data, b"\x01\x00\x00\x00\x00\x00\x00\x09got line\n")
+        self.assertEqual(self.docker.api.exec_inspect(eid)["ExitCode"], 0)
+        c.remove(force=True)
+
+    def test_exec_detached_inspect_and_errors(self):
+        c = self.docker.containers.run(IMAGE, ["sleep", "300"], detach=True)
+        api = self.docker.api
+        eid = api.exec_create(c.id, ["sh", "-c", "sleep 1; exit 3"], user="65534",
+                              privileged=True)["Id"]
+        self.assertRegex(eid, "^[0-9a-f]{64}$")
+        info = api.exec_inspect(eid)
+        self.assertEqual((info["ID"], info["Running"], info["ExitCode"], info["ContainerID"]),
+                         (eid, False, None, c.id))
+        self.assertEqual(info["ProcessConfig"], {"tty": False, "entrypoint": "sh",
+                                                 "arguments": ["-c", "sleep 1; exit 3"],
+                                                 "privileged": True, "user": "65534"})
+        self.assertEqual((info["OpenStdin"], info["OpenStdout"], info["OpenStderr"]),
+                         (False, True, True))
+        self.assertFalse(api.exec_start(eid, detach=True))
+        info = api.exec_inspect(eid)
+        self.assertTrue(info["Running"])
+        self.assertGreater(info["Pid"], 0)
+        c.reload()
+        self.assertEqual(c.attrs["ExecIDs"], [eid])
+        # A second start is refused.
+        with self.assertRaises(docker.errors.APIError) as e:
+            api.exec_start(eid, detach=True)
+        self.assertEqual(e.exception.status_code, 409)
+        self.assertTrue(self.wait_for(lambda: not api.exec_inspect(eid)["Running"]))
+        info = api.exec_inspect(eid)
+        self.assertEqual(info["ExitCode"], 3)
+        self.assertTrue(info["CanRemove"])
+        c.reload()
+        self.assertIsNone(c.attrs["ExecIDs"])
+        # exec -d from the SDK.
+        r = c.exec_run(["sh", "-c", "echo x > /tmp/detached"], detach=True)
+        self.assertFalse(r.output)
+        self.assertTrue(self.wait_for(lambda: c.exec_run(["cat", "/tmp/detached"]).output == b"x\n"))
+        with self.assertRaises(docker.errors.NotFound) as e:
+            api.exec_inspect("nope")
+        self.assertIn("No such exec instance: nope", str(e.exception))
+        with self.assertRaises(docker.errors.APIError) as e:
+            api.exec_create(c.id, [])
+        self.assertEqual(e.exception.status_code, 400)
+        with self.assertRaises(docker.errors.NotFound):
+            api.exec_create("no-such-container", ["true"])
+        c.stop(timeout=0)
+        with self.assertRaises(docker.errors.APIError) as e:
+            c.exec_run(["true"])
+        self.assertEqual(e.exception.status_code, 409)
+        self.assertIn("Container %s is not running" % c.id, str(e.exception))
+        c.remove()
+        # Its execs go with it.
+        with self.assertRaises(docker.errors.NotFound):
+            api.exec_inspect(eid)
+
+    def test_pause_unpause(self):
+        c = self.docker.containers.run(IMAGE, ["sleep", "300"], detach=True)
+        c.pause()
+        c.reload()
+        self.assertEqual((c.status, c.attrs["State"]["Paused"], c.attrs["State"]["Running"]),
+                         ("paused", True, True))
+        self.assertEqual(self.docker.info()["ContainersPaused"], 1)
+        for attempt in (lambda: c.exec_run(["true"]), c.pause,
+                        lambda: c.attach_socket(params={"stdout": 1, "stream": 1})):
+            with self.assertRaises(docker.errors.APIError) as e:
+                attempt()
+            self.assertEqual(e.exception.status_code, 409, e.exception)
+        with self.assertRaises(docker.errors.APIError) as e:
+            c.pause()
+        self.assertIn("Container %s is already paused" % c.id, str(e.exception))
+        with self.assertRaises(docker.errors.APIError) as e:
+            c.exec_run(["true"])
+        self.assertIn("is paused, unpause the container before exec", str(e.exception))
+        c.unpause()
+        c.reload()
+        self.assertEqual((c.status, c.attrs["State"]["Paused"]), ("running", False))
+        self.assertEqual(c.exec_run(["true"]).exit_code, 0)
+        with self.assertRaises(docker.errors.APIError) as e:
+            c.unpause()
+        self.assertEqual(e.exception.status_code, 409)
+        self.assertIn("Container %s is not paused" % c.id, str(e.exception))
+        # kill and stop of a paused container work (dockerd unpauses it after the signal).
+        c.pause()
+        c.kill()
+        self.assertEqual(c.wait(timeout=10)["StatusCode"], 137)
+        c.reload()
+        self.assertEqual((c.status, c.attrs["State"]["Paused"]), ("exited", False))
+        for attempt in (c.pause, c.unpause):
+            with self.assertRaises(docker.errors.APIError) as e:
+                attempt()
+            self.assertEqual(e.exception.status_code, 409)
+        c2 = self.docker.containers.run(IMAGE, ["sh", "-c", "trap 'exit 0' TERM; "
+                                                "while :; do sleep 0.1; done"], detach=True)
+        c2.pause()
+        c2.stop(timeout=5)
+        c2.reload()
+        self.assertEqual((c2.status, c2.attrs["State"]["ExitCode"]), ("exited", 0))
+        c.remove()
+        c2.remove()
+
+    def test_top(self):
+        c = self.docker.containers.run(IMAGE, ["sleep", "300"], detach=True)
+        c.reload()
+        top = c.top()
+        self.assertEqual(list(top), ["Processes", "Titles"])
+        self.assertIn("PID", top["Titles"])
+        self.assertIn("CMD", top["Titles"])
+        pid = top["Titles"].index("PID")
+        cmd = top["Titles"].index("CMD")
+        self.assertEqual([(p[pid], p[cmd]) for p in top["Processes"]],
+                         [(str(c.attrs["State"]["Pid"]), "sleep 300")])
+        top = c.top(ps_args="-o pid,comm")
+        self.assertEqual(top["Titles"], ["PID", "COMMAND"])
+        self.assertEqual(top["Processes"], [[str(c.attrs["State"]["Pid"]), "sleep"]])
+        c.stop(timeout=0)
+        with self.assertRaises(docker.errors.APIError) as e:
+            c.top()
+        self.assertEqual(e.exception.status_code, 409)
+        c.remove()
+
+    def test_rename(self):
+        c = self.docker.containers.create(IMAGE, ["true"], name="before")
+        self.docker.containers.create(IMAGE, ["true"], name="taken")
+        c.rename("after")
+        with self.assertRaises(docker.errors.NotFound):
+            self.docker.containers.get("before")
+        self.assertEqual(self.docker.containers.get("after").id, c.id)
+        self.assertEqual(self.docker.containers.get("after").attrs["Name"], "/after")
+        with self.assertRaises(docker.errors.APIError) as e:
+            c.rename("taken")
+        self.assertEqual(e.exception.status_code, 409)
+        self.assertIn('The container name "/taken" is already in use', str(e.exception))
+        for bad in ("bad name!", "after"):
+            with self.assertRaises(docker.errors.APIError) as e:
+                c.rename(bad)
+            self.assertEqual(e.exception.status_code, 400, bad)
+        # The old name is free again.
+        self.docker.containers.create(IMAGE, ["true"], name="before")
+
+    def test_resize(self):
+        c = self.docker.containers.run(IMAGE, ["sleep", "300"], tty=True, detach=True)
+        c.resize(height=33, width=101)
+        r = c.exec_run(["sh", "-c", "stty size < /proc/1/fd/0"])
+        self.assertEqual(r.output, b"33 101\n")
+        # An exec's own pty.
+        api = self.docker.api
+        eid = api.exec_create(c.id, ["sh", "-c", "sleep 1; stty size"], tty=True)["Id"]
+        sock = api.exec_start(eid, tty=True, socket=True)
+        api.exec_resize(eid, height=12, width=34)
+        data = b""
+        while True:
+            chunk = sock._sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        sock.close()
+        self.assertEqual(data, b"12 34\r\n")
+        status, body = self.stack.request("POST", "/v1.41/containers/%s/resize?h=x&w=1" % c.id)
+        self.assertEqual(status, 400, body)
+        c.stop(timeout=0)
+        with self.assertRaises(docker.errors.APIError) as e:
+            c.resize(height=10, width=10)
+        self.assertEqual(e.exception.status_code, 409)
+        c.remove()
+
 
 class RestartTest(unittest.TestCase):
     """kill -9 of berthd loses no container and no output."""

@@ -355,7 +355,9 @@ absl::Status ApiClient::Stream(std::string_view method, std::string_view path, c
   while (!parser.is_done()) {
     parser.get().body().data = buf;
     parser.get().body().size = sizeof(buf);
-    http::read((*conn)->stream, (*conn)->buffer, parser, ec);
+    // read_some: hand over what has arrived (logs -f, events) without
+    // waiting for the buffer to fill.
+    http::read_some((*conn)->stream, (*conn)->buffer, parser, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
       if (ec == http::error::end_of_stream || ec == asio::error::eof) break;
@@ -387,10 +389,11 @@ absl::StatusOr<std::unique_ptr<PendingResponse>> ApiClient::Send(std::string_vie
   return std::unique_ptr<PendingResponse>(new PendingImpl(std::move(*conn)));
 }
 
-absl::StatusOr<Hijacked> ApiClient::Hijack(std::string_view path, const Query& query) {
+absl::StatusOr<Hijacked> ApiClient::Hijack(std::string_view path, const Query& query,
+                                           const std::optional<std::string>& body) {
   auto conn = Open(Dial());
   if (!conn.ok()) return conn.status();
-  BERTH_RETURN_IF_ERROR(WriteRequest(**conn, "POST", Target(path, query), std::nullopt,
+  BERTH_RETURN_IF_ERROR(WriteRequest(**conn, "POST", Target(path, query), body,
                                      {{"Connection", "Upgrade"}, {"Upgrade", "tcp"}}));
   http::response_parser<http::string_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());

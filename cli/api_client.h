@@ -99,8 +99,10 @@ class ApiClient {
   absl::StatusOr<std::unique_ptr<PendingResponse>> Send(std::string_view method,
                                                         std::string_view path,
                                                         const Query& query = {});
-  // POST with Connection: Upgrade, Upgrade: tcp; hands over the socket.
-  absl::StatusOr<Hijacked> Hijack(std::string_view path, const Query& query);
+  // POST with Connection: Upgrade, Upgrade: tcp (and a JSON body: exec
+  // start); hands over the socket.
+  absl::StatusOr<Hijacked> Hijack(std::string_view path, const Query& query,
+                                  const std::optional<std::string>& body = std::nullopt);
 
   // The "Cannot connect to the berth daemon at …" error for this host.
   absl::Status ConnectError(int err) const;

@@ -148,6 +148,7 @@ int Main(int argc, char** argv) {
   Registry reg;
   RegisterRunCommands(app, reg);
   RegisterLifecycleCommands(app, reg);
+  RegisterContainerCommands(app, reg);
   RegisterPsCommand(app, reg);
   RegisterInspectCommand(app, reg);
   RegisterImageCommands(app, reg);

@@ -65,6 +65,7 @@ void RegisterLifecycleCommands(CLI::App& root, Registry& reg);
 void RegisterPsCommand(CLI::App& root, Registry& reg);
 void RegisterInspectCommand(CLI::App& root, Registry& reg);
 void RegisterImageCommands(CLI::App& root, Registry& reg);
+void RegisterContainerCommands(CLI::App& root, Registry& reg);
 
 // "Error response from daemon: …" (or any error) on stderr; returns 1.
 int ReportError(const absl::Status& status);

@@ -151,6 +151,15 @@ int RunContainer(CliContext& ctx, CLI::App* app, ContainerOptions& o) {
   }
   if (!attach_stdout && !attach_stderr) CliContext::Out(*id + "\n");
 
+  std::string detach_keys;
+  if (!o.detach_keys.empty()) {
+    auto k = ParseDetachKeys(o.detach_keys);
+    if (!k.ok()) {
+      ReportRunError("run", Msg(k.status()), false);
+      return 125;
+    }
+    detach_keys = *k;
+  }
   bool attach = attach_stdin || attach_stdout || attach_stderr;
   std::optional<SignalForwarder> signals;
   if (!o.detach) signals.emplace(c, *id, o.sig_proxy && !tty, tty);
@@ -180,12 +189,13 @@ int RunContainer(CliContext& ctx, CLI::App* app, ContainerOptions& o) {
   if (o.detach) return 0;
   if (tty && CliContext::StdoutIsTerminal() && signals) signals->Resize();
   if (conn) {
-    StreamOptions so{tty, attach_stdin, attach_stdout, attach_stderr};
-    absl::Status st = PumpAttachedStreams(std::move(*conn), so);
-    if (!st.ok()) {
-      raw.reset();
-      return ReportError(st);
-    }
+    StreamOptions so{tty, attach_stdin, attach_stdout, attach_stderr, detach_keys};
+    bool detached = false;
+    absl::Status st = PumpAttachedStreams(std::move(*conn), so, &detached);
+    raw.reset();
+    if (!st.ok()) return ReportError(st);
+    // The detach sequence: the container keeps running; docker run exits 0.
+    if (detached) return 0;
   }
   raw.reset();
   if (!attach_stdout && !attach_stderr) return 0;
@@ -268,10 +278,17 @@ int StartCommand(CliContext& ctx, StartOptions& o) {
       return ReportError(started.status());
     }
     if (tty && CliContext::StdoutIsTerminal()) signals.Resize();
-    absl::Status st =
-        PumpAttachedStreams(std::move(*h), StreamOptions{tty, attach_stdin, true, true});
+    std::string keys;
+    if (!o.detach_keys.empty()) {
+      auto k = ParseDetachKeys(o.detach_keys);
+      if (k.ok()) keys = *k;
+    }
+    bool detached = false;
+    absl::Status st = PumpAttachedStreams(
+        std::move(*h), StreamOptions{tty, attach_stdin, true, true, keys}, &detached);
     raw.reset();
     if (!st.ok()) return ReportError(st);
+    if (detached) return 0;
     return WaitResult(wait.get());
   }
   std::vector<std::string> failed;

@@ -26,3 +26,14 @@ foreach(client berth docker-20.10 docker-28)
     SKIP_RETURN_CODE 77
     TIMEOUT 240)
 endforeach()
+
+# The interactive session (run -it, exec -it, attach, detach keys, resize)
+# through a pty, with berth against dockerd and berthd.
+foreach(target dockerd berthd)
+  add_test(NAME "e2e: berth interactive session [${target}]"
+    COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/interactive_test.sh ${target})
+  set_tests_properties("e2e: berth interactive session [${target}]" PROPERTIES
+    ENVIRONMENT "CLI=$<TARGET_FILE:berth>;BUILD_DIR=${PROJECT_BINARY_DIR}"
+    SKIP_RETURN_CODE 77
+    TIMEOUT 300)
+endforeach()

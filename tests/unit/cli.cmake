@@ -5,6 +5,7 @@ add_executable(berth_cli_tests
   unit/cli_format_test.cpp
   unit/cli_client_test.cpp
   unit/cli_create_body_test.cpp
+  unit/cli_containers_test.cpp
 )
 target_link_libraries(berth_cli_tests PRIVATE berth_catch_main berth_cli_lib)
 berth_target(berth_cli_tests)

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "engine/daemon/container.h"
 #include "engine/daemon/json_log_reader.h"
+#include "engine/routes/detach_keys.h"
 #include "engine/routes/routes.h"
 
 namespace berth::engine {
@@ -32,6 +33,8 @@ void Attach(Daemon& daemon, Request& r, ResponseWriter& w) {
   const bool want_stdin = r.QueryBool("stdin") && target->open_stdin;
   const bool want_stdout = r.QueryBool("stdout");
   const bool want_stderr = r.QueryBool("stderr");
+  auto detach_keys = ParseDetachKeys(r.Query("detachKeys"));
+  if (!detach_keys.ok()) return SendStatus(w, detach_keys.status());
   auto subscriber = target->hub->Subscribe();
   auto hijacked = w.Hijack(target->tty ? "application/vnd.docker.raw-stream"
                                        : "application/vnd.docker.multiplexed-stream");
@@ -43,18 +46,28 @@ void Attach(Daemon& daemon, Request& r, ResponseWriter& w) {
   const int fd = hijacked->fd.Get();
   std::thread input;
   if (want_stdin) {
-    input = std::thread(
-        [&daemon, id = target->id, fd, once = target->stdin_once, buffered = hijacked->buffered] {
-          if (!buffered.empty()) (void)daemon.WriteStdin(id, buffered);
-          char buffer[32 << 10];
-          for (;;) {
-            ssize_t n = ::read(fd, buffer, sizeof buffer);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            if (!daemon.WriteStdin(id, std::string(buffer, static_cast<size_t>(n))).ok()) break;
-          }
-          if (once) (void)daemon.CloseStdin(id);
-        });
+    input = std::thread([&daemon, id = target->id, fd, once = target->stdin_once,
+                         buffered = hijacked->buffered, keys = *detach_keys] {
+      DetachDetector detector(keys);
+      bool detached = false;
+      std::string data = detector.Feed(buffered, &detached);
+      if (!data.empty()) (void)daemon.WriteStdin(id, data);
+      char buffer[32 << 10];
+      while (!detached) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        data = detector.Feed(absl::string_view(buffer, static_cast<size_t>(n)), &detached);
+        if (!data.empty() && !daemon.WriteStdin(id, data).ok()) break;
+      }
+      // Detached: the container goes on with its stdin open, as with docker;
+      // the end of the client's stdin closes it for a StdinOnce container.
+      if (detached) {
+        ::shutdown(fd, SHUT_RDWR);
+      } else if (once) {
+        (void)daemon.CloseStdin(id);
+      }
+    });
   }
   for (;;) {
     OutputSubscriber::Chunk chunk;
@@ -62,8 +75,10 @@ void Attach(Daemon& daemon, Request& r, ResponseWriter& w) {
     if (next == OutputSubscriber::Next::kEnd) break;
     if (next == OutputSubscriber::Next::kTimeout) {
       if (!want_stdin) {
-        pollfd p{fd, POLLRDHUP, 0};
-        if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) break;
+        // A client that closed the connection is gone; one that only shut
+        // its writing side (docker 20.10 attach --no-stdin) still reads.
+        pollfd p{fd, 0, 0};
+        if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)) != 0) break;
       }
       continue;
     }

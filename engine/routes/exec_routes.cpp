@@ -78,8 +78,10 @@ void StartExec(Daemon& daemon, Request& r, ResponseWriter& w) {
     if (next == OutputSubscriber::Next::kEnd) break;
     if (next == OutputSubscriber::Next::kTimeout) {
       if (!want_stdin) {
-        pollfd p{fd, POLLRDHUP, 0};
-        if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) break;
+        // Gone when it closed the connection, not when it only shut its
+        // writing side (docker 20.10 does that without stdin).
+        pollfd p{fd, 0, 0};
+        if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)) != 0) break;
       }
       continue;
     }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,9 +57,12 @@ class SqliteDb {
 
   absl::StatusOr<Statement> Prepare(absl::string_view sql);
   absl::Status Exec(absl::string_view sql);
-  // BEGIN IMMEDIATE; body; COMMIT (ROLLBACK when body fails).
+  // BEGIN IMMEDIATE; body; COMMIT (ROLLBACK when body fails). One connection
+  // serves every thread: transactions take turns (a second BEGIN on the same
+  // connection would fail, and sqlite3_errmsg is the connection's, shared).
   template <typename Body>
   absl::Status Transaction(Body&& body) {
+    std::lock_guard lock(transaction_mu_);  // recursive: a nested BEGIN fails in SQLite, not here
     if (absl::Status st = Exec("BEGIN IMMEDIATE"); !st.ok()) return st;
     absl::Status st = body();
     if (!st.ok()) {
@@ -72,6 +76,7 @@ class SqliteDb {
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   absl::Status Migrate(const std::vector<const char*>& migrations, absl::string_view owner);
   sqlite3* db_;
+  std::recursive_mutex transaction_mu_;
 };
 
 // The error SQLite reports for db, as an absl::Status (what: the operation).

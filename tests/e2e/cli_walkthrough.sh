@@ -306,7 +306,8 @@ rc=$(run_rc "$tmp/out" "$tmp/err" exec box /etc)
 expect_eq "exec of a directory exits 126" "$rc" 126
 rc=$(run_rc "$tmp/out" "$tmp/err" exec no-such-container ls)
 expect_eq "exec in a missing container exits 1" "$rc" 1
-grep -q '^Error: No such container: no-such-container$' "$tmp/err" || die "exec in a missing container: $(cat "$tmp/err")"
+# docker 20.10 (and berth) say "Error: No such container", docker 28 "Error response from daemon: …".
+grep -qE '^Error( response from daemon)?: No such container: no-such-container$' "$tmp/err" || die "exec in a missing container: $(cat "$tmp/err")"
 rc=$(run_rc "$tmp/out" "$tmp/err" exec box)
 expect_eq "exec without a command exits 1" "$rc" 1
 grep -q 'requires at least 2 arguments' "$tmp/err" || die "exec without a command: $(cat "$tmp/err")"

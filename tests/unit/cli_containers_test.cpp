@@ -75,7 +75,7 @@ TEST_CASE("detach keys: the sequence is found across split reads and never forwa
   }
 }
 
-TEST_CASE("--since/--until: docker's GetTimestamp") {
+TEST_CASE("time options: --since and --until as docker's GetTimestamp") {
   absl::Time ref = absl::FromUnixSeconds(1700000000);
   absl::TimeZone utc = absl::UTCTimeZone();
   absl::TimeZone plus2 = absl::FixedTimeZone(2 * 3600);

@@ -176,7 +176,7 @@ lt 1.9 "$took" || die "stop -t 2 of a SIGTERM-ignoring init took $took s, want >
 lt "$took" 9 || die "stop -t 2 took $took s"
 pass "stop -t 2 waited the timeout ($took s)"
 expect_eq "stop: exit code" "$(c inspect -f '{{.State.ExitCode}}' web)" 137
-c ps -a | grep -qE "Exited \(137\) .+ +web$" || die "ps -a lacks 'Exited (137)' for web: $(c ps -a)"
+grep -qE "Exited \(137\) .+ +web$" <<<"$(c ps -a)" || die "ps -a lacks 'Exited (137)' for web: $(c ps -a)"
 pass "ps -a shows web Exited (137)"
 
 c run -d --name trap --network none "$img" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
@@ -241,7 +241,7 @@ events_since=$(date +%s)
 c run -d --name logger --network none "$img" \
     sh -c 'i=1; while [ $i -le 10000 ]; do echo line$i; i=$((i+1)); done; sleep 1; echo to-stderr >&2; sleep 1000' >/dev/null
 for _ in $(seq 200); do
-    c logs logger 2>&1 | grep -qx to-stderr && break
+    grep -qx to-stderr <<<"$(c logs logger 2>&1)" && break
     sleep 0.1
 done
 seq -f 'line%g' 1 10000 >"$tmp/want-logs"
@@ -326,7 +326,7 @@ pass "top with ps options"
 # --- pause, unpause ------------------------------------------------------------------------
 expect_eq "pause box" "$(c pause box)" box
 expect_eq "paused" "$(c inspect -f '{{.State.Status}}' box)" paused
-c ps | grep -qE 'Up .+ \(Paused\) +box$' || die "ps does not show box (Paused): $(c ps)"
+grep -qE 'Up .+ \(Paused\) +box$' <<<"$(c ps)" || die "ps does not show box (Paused): $(c ps)"
 rc=$(run_rc "$tmp/out" "$tmp/err" exec box true)
 expect_eq "exec in a paused container exits 1" "$rc" 1
 grep -qi 'paused' "$tmp/err" || die "exec in a paused container: $(cat "$tmp/err")"

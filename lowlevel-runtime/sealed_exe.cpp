@@ -37,7 +37,13 @@ absl::Status EnsureSealedExecutable(char** argv) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return LastErrnoError("copy the berth-oci binary into a memfd");
   }
-  if (::fcntl(copy.Get(), F_ADD_SEALS, kSeals) != 0) return LastErrnoError("seal the memfd copy");
+  // F_SEAL_WRITE fails with EBUSY while the kernel still holds a reference
+  // to a page the copy just wrote (seen once in a loaded CI run): retry.
+  for (int attempt = 0;; ++attempt) {
+    if (::fcntl(copy.Get(), F_ADD_SEALS, kSeals) == 0) break;
+    if (errno != EBUSY || attempt == 20) return LastErrnoError("seal the memfd copy");
+    ::usleep(1000);
+  }
   ::syscall(SYS_execveat, copy.Get(), "", argv, environ, AT_EMPTY_PATH);
   return LastErrnoError("re-execute from the sealed copy");
 }

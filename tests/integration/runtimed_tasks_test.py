@@ -394,7 +394,10 @@ class TasksTest(unittest.TestCase):
         time.sleep(0.5)
         future.cancel()
         # Within about a second runtimed holds no thread and no shim connection for them.
-        self.assertLessEqual(settle(lambda: threads(runtimed), base_threads, 3), base_threads,
+        # One thread of slack: gRPC's sync server may keep one more idle worker (seen in a
+        # loaded CI run); eight held Waits are eight threads (19 against 12 without the fix).
+        self.assertLessEqual(settle(lambda: threads(runtimed), base_threads + 1, 3),
+                             base_threads + 1,
                              "Wait threads still held: %s, before %s" % (thread_names(runtimed),
                                                                          base_names))
         self.assertLessEqual(settle(lambda: fds(runtimed), base_fds, 3), base_fds,

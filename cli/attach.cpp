@@ -102,8 +102,11 @@ absl::Status PumpAttachedStreams(Hijacked conn, const StreamOptions& opts, bool*
             // The daemon is told too (it watches for the keys, as dockerd
             // does): it ends the attach and leaves the container's stdin
             // open. Then cut the connection: the output loop sees the end.
-            (void)WriteAll(dup_fd, keys);
+            // The flag is set first: the daemon may close the connection as
+            // soon as it has the keys, and the output loop must then know
+            // the end is a detach, not the container's exit.
             detach_flag->store(true);
+            (void)WriteAll(dup_fd, keys);
             ::shutdown(dup_fd, SHUT_RDWR);
             ::close(dup_fd);
             return;

@@ -28,11 +28,8 @@ foreach(client berth docker-20.10 docker-28)
 endforeach()
 
 # The interactive session (run -it, exec -it, attach, detach keys, resize)
-# through a pty, with berth against dockerd or berthd. It passes here, but on
-# loaded CI rehearsals the client sometimes did not exit after ctrl-p ctrl-q
-# (against both daemons): out of ctest until that is understood; run it by
-# hand: tests/e2e/interactive_test.sh dockerd|berthd.
-foreach(target)
+# through a pty, with berth against dockerd or berthd.
+foreach(target dockerd berthd)
   add_test(NAME "e2e: berth interactive session [${target}]"
     COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/interactive_test.sh ${target})
   set_tests_properties("e2e: berth interactive session [${target}]" PROPERTIES

@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cmath>
 #include <ctime>
-#include <regex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -115,42 +114,6 @@ std::string BytesSize(double size) {
 }
 
 std::string HumanDuration(double seconds) { return berth::HumanDuration(absl::Seconds(seconds)); }
-
-absl::StatusOr<int64_t> RAMInBytes(absl::string_view size) {
-  static const std::regex kPattern(R"(^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$)");
-  std::string s(size);
-  std::smatch m;
-  if (!std::regex_match(s, m, kPattern)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid size: '", s, "'"));
-  }
-  double value = 0;
-  if (!absl::SimpleAtod(m[1].str(), &value)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid size: '", s, "'"));
-  }
-  double mul = 1;
-  if (m[3].matched) {
-    switch (std::tolower(static_cast<unsigned char>(m[3].str()[0]))) {
-      case 'k':
-        mul = 1024.0;
-        break;
-      case 'm':
-        mul = 1024.0 * 1024;
-        break;
-      case 'g':
-        mul = 1024.0 * 1024 * 1024;
-        break;
-      case 't':
-        mul = 1024.0 * 1024 * 1024 * 1024;
-        break;
-      case 'p':
-        mul = 1024.0 * 1024 * 1024 * 1024 * 1024;
-        break;
-      default:
-        break;
-    }
-  }
-  return static_cast<int64_t>(value * mul);
-}
 
 std::string TimeAgo(int64_t unix_seconds, int64_t now) {
   if (now < 0) {

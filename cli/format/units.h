@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/byte_size.h"
 
 namespace berth::cli {
 
@@ -27,8 +28,7 @@ std::string BytesSize(double size);
 // "About an hour", "2 weeks", "56 years".
 std::string HumanDuration(double seconds);
 
-// units.RAMInBytes: "64m" -> 67108864, "1g", "512k", "100" (bytes), "1.5GiB".
-absl::StatusOr<int64_t> RAMInBytes(absl::string_view size);
+// units.RAMInBytes ("64m" -> 67108864) is berth::RAMInBytes, common/byte_size.h.
 
 // "X ago" for a Unix timestamp, relative to now (or to `now` when given).
 std::string TimeAgo(int64_t unix_seconds, int64_t now = -1);

@@ -120,6 +120,10 @@ int Main(int argc, char** argv) {
   app.add_option("--cgroup-parent", options.daemon.cgroup_parent,
                  "parent cgroup of every container's cgroup")
       ->capture_default_str();
+  std::vector<std::string> log_opts;
+  app.add_option("--log-opt", log_opts,
+                 "default json-file log options (KEY=VALUE, repeated); replaces max-size=20m, "
+                 "max-file=5");
   std::vector<std::string> insecure;
   app.add_option("--insecure-registry", insecure,
                  "accepted for dockerd compatibility: berth-runtimed decides (its own flag)");
@@ -135,6 +139,22 @@ int Main(int argc, char** argv) {
   if (!bridge.empty() && bridge != "none") {
     std::cerr << "berthd: --bridge " << bridge << ": only \"none\" is supported yet\n";
     return 1;
+  }
+  if (!log_opts.empty()) {
+    options.daemon.log_opts.clear();
+    for (const std::string& opt : log_opts) {
+      size_t eq = opt.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "berthd: --log-opt " << opt << ": want KEY=VALUE\n";
+        return 1;
+      }
+      options.daemon.log_opts[opt.substr(0, eq)] = opt.substr(eq + 1);
+    }
+    if (auto checked = ResolveLogConfig(nlohmann::json::object(), options.daemon.log_opts);
+        !checked.ok()) {
+      std::cerr << "berthd: --log-opt: " << checked.status().message() << "\n";
+      return 1;
+    }
   }
   (void)ConfigureLogging({.level = *level, .format = LogFormat::kText, .path = ""});
   if (absl::Status st = Serve(options); !st.ok()) {

@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<ContainerIo>> ContainerIo::Open(const Options& op
   io->wake_read_ = UniqueFd(wake[0]);
   io->wake_write_ = UniqueFd(wake[1]);
   if (!options.log_path.empty()) {
-    BERTH_ASSIGN_OR_RETURN(io->log_, JsonFileLog::Open(options.log_path));
+    BERTH_ASSIGN_OR_RETURN(io->log_, JsonFileLog::Open(options.log_path, options.log_options));
   }
   return io;
 }

@@ -33,7 +33,8 @@ class ContainerIo {
     std::string name = "init";
     bool tty = false;
     bool open_stdin = false;
-    std::string log_path;
+    std::string log_path;  // empty: no log (the "none" driver, an exec)
+    JsonFileOptions log_options;
     bool reopen = false;  // a restarted berthd: the fifos exist and the shim holds them
   };
   static absl::StatusOr<std::unique_ptr<ContainerIo>> Open(const Options& options,

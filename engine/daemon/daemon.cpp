@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "containerd/events/task.pb.h"
+#include "engine/daemon/log_config.h"
 #include "engine/daemon/names.h"
 #include "engine/spec/container_spec.h"
 
@@ -128,6 +129,27 @@ absl::Status CheckCreateBody(const nlohmann::json& body) {
                                       {"Binds", V::array}}));
   }
   return absl::OkStatus();
+}
+
+std::string LogDriver(const Container& c) {
+  const nlohmann::json& log_config = c.host_config.value("LogConfig", nlohmann::json::object());
+  return log_config.is_object() ? log_config.value("Type", "json-file") : "json-file";
+}
+
+// The stdio of a container's init process: its fifos in dir, and its log as
+// its LogConfig says.
+absl::StatusOr<ContainerIo::Options> InitIoOptions(const Container& c, const std::string& dir) {
+  ContainerIo::Options options;
+  options.dir = dir;
+  options.tty = c.config.value("Tty", false);
+  options.open_stdin = c.config.value("OpenStdin", false);
+  if (LogDriver(c) == "none") return options;
+  options.log_path = c.log_path;
+  BERTH_ASSIGN_OR_RETURN(options.log_options,
+                         JsonFileOptionsFor(c.host_config.value("LogConfig", nlohmann::json()),
+                                            c.config.value("Labels", nlohmann::json::object()),
+                                            c.config.value("Env", nlohmann::json::array())));
+  return options;
 }
 
 }  // namespace
@@ -247,9 +269,11 @@ absl::StatusOr<std::string> Daemon::Create(const std::string& requested_name,
   c.host_config = body.value("HostConfig", nlohmann::json::object());
   if (c.host_config.is_null()) c.host_config = nlohmann::json::object();
   // The defaults dockerd fills in (clients read them back from inspect).
-  if (!c.host_config.contains("LogConfig") || !c.host_config["LogConfig"].is_object() ||
-      c.host_config["LogConfig"].value("Type", "").empty()) {
-    c.host_config["LogConfig"] = {{"Type", "json-file"}, {"Config", nlohmann::json::object()}};
+  {
+    auto log_config = ResolveLogConfig(c.host_config.value("LogConfig", nlohmann::json()),
+                                       options_.log_opts);
+    if (!log_config.ok()) return log_config.status();
+    c.host_config["LogConfig"] = std::move(*log_config);
   }
   if (!c.host_config.contains("RestartPolicy") || !c.host_config["RestartPolicy"].is_object()) {
     c.host_config["RestartPolicy"] = {{"Name", "no"}, {"MaximumRetryCount", 0}};
@@ -448,11 +472,7 @@ absl::Status Daemon::StartLocked(Entry& e) {
     api::DeleteTaskResponse ignored;
     (void)runtimed_.tasks().Delete(runtimed_.Context().get(), del, &ignored);
   }
-  ContainerIo::Options io_options;
-  io_options.dir = ExecDir(id);
-  io_options.tty = e.c.config.value("Tty", false);
-  io_options.open_stdin = e.c.config.value("OpenStdin", false);
-  io_options.log_path = e.c.log_path;
+  BERTH_ASSIGN_OR_RETURN(ContainerIo::Options io_options, InitIoOptions(e.c, ExecDir(id)));
   BERTH_ASSIGN_OR_RETURN(auto io, ContainerIo::Open(io_options, e.hub));
   api::CreateTaskRequest create;
   create.set_container_id(id);
@@ -912,6 +932,9 @@ absl::StatusOr<Daemon::AttachTarget> Daemon::ForAttach(const std::string& ref) {
 absl::StatusOr<Daemon::LogTarget> Daemon::ForLogs(const std::string& ref) {
   BERTH_ASSIGN_OR_RETURN(auto e, Find(ref));
   std::lock_guard lock(e->mu);
+  if (LogDriver(e->c) == "none") {
+    return absl::UnimplementedError("configured logging driver does not support reading");
+  }
   return LogTarget{e->c.id, e->c.log_path, e->c.config.value("Tty", false)};
 }
 
@@ -1006,13 +1029,10 @@ void Daemon::Reconcile() {
       std::lock_guard op(e->op);
       std::lock_guard lock(e->mu);
       if (!e->io) {
-        ContainerIo::Options io_options;
-        io_options.dir = ExecDir(e->c.id);
-        io_options.tty = e->c.config.value("Tty", false);
-        io_options.open_stdin = e->c.config.value("OpenStdin", false);
-        io_options.log_path = e->c.log_path;
-        io_options.reopen = true;
-        auto io = ContainerIo::Open(io_options, e->hub);
+        auto io_options = InitIoOptions(e->c, ExecDir(e->c.id));
+        if (io_options.ok()) io_options->reopen = true;
+        auto io = io_options.ok() ? ContainerIo::Open(*io_options, e->hub)
+                                  : absl::StatusOr<std::unique_ptr<ContainerIo>>(io_options.status());
         if (io.ok()) {
           (*io)->Start();
           e->io = std::move(*io);

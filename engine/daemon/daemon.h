@@ -22,6 +22,7 @@
 #include "engine/daemon/container_store.h"
 #include "engine/daemon/exec.h"
 #include "engine/daemon/image_service.h"
+#include "engine/daemon/log_config.h"
 #include "engine/daemon/output_hub.h"
 #include "engine/runtimed_client.h"
 
@@ -37,6 +38,8 @@ struct DaemonOptions {
   std::string init_path = "/usr/bin/docker-init";
   // Containers' cgroups go under it: <cgroup_parent>/<id> (dockerd's --cgroup-parent).
   std::string cgroup_parent = "/berth";
+  // The json-file options a container's LogConfig does not set (--log-opt).
+  std::map<std::string, std::string> log_opts = kDefaultLogOpts;
 };
 
 enum class WaitCondition { kNotRunning, kNextExit, kRemoved };

@@ -1,6 +1,7 @@
 #include "engine/daemon/json_file_log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -12,24 +13,76 @@
 
 namespace berth::engine {
 namespace {
+
 constexpr size_t kMaxPartial = 16 << 10;
+
+absl::StatusOr<UniqueFd> OpenLogFile(const std::string& path, int extra_flags) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | extra_flags, 0640);
+  if (fd < 0) return LastErrnoError(absl::StrCat("open log ", path));
+  return UniqueFd(fd);
 }
 
-absl::StatusOr<std::unique_ptr<JsonFileLog>> JsonFileLog::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) return LastErrnoError(absl::StrCat("open log ", path));
-  return std::unique_ptr<JsonFileLog>(new JsonFileLog(UniqueFd(fd)));
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JsonFileLog>> JsonFileLog::Open(const std::string& path,
+                                                               JsonFileOptions options) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, OpenLogFile(path, 0));
+  struct stat st {};
+  if (::fstat(fd.Get(), &st) != 0) return LastErrnoError(absl::StrCat("stat log ", path));
+  return std::unique_ptr<JsonFileLog>(
+      new JsonFileLog(path, std::move(options), std::move(fd), st.st_size));
+}
+
+JsonFileLog::JsonFileLog(std::string path, JsonFileOptions options, UniqueFd fd, int64_t size)
+    : path_(std::move(path)), options_(std::move(options)), fd_(std::move(fd)), size_(size) {
+  if (!options_.attrs.empty()) {
+    nlohmann::ordered_json attrs = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : options_.attrs) attrs[k] = v;
+    attrs_json_ = absl::StrCat(",\"attrs\":", attrs.dump());
+  }
+}
+
+void JsonFileLog::Rotate() {
+  if (options_.max_files < 2) {
+    if (::ftruncate(fd_.Get(), 0) != 0) LogWarn("truncate {}: {}", path_, strerror(errno));
+    size_ = 0;
+    return;
+  }
+  for (int i = options_.max_files - 1; i > 1; --i) {
+    const std::string from = absl::StrCat(path_, ".", i - 1);
+    const std::string to = absl::StrCat(path_, ".", i);
+    if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+      LogWarn("rotate {}: {}", from, strerror(errno));
+    }
+  }
+  const std::string first = absl::StrCat(path_, ".1");
+  if (::rename(path_.c_str(), first.c_str()) != 0) {
+    LogWarn("rotate {}: {}", path_, strerror(errno));
+    return;
+  }
+  auto fd = OpenLogFile(path_, O_TRUNC);
+  if (!fd.ok()) {
+    LogWarn("{}", fd.status().message());
+    return;
+  }
+  fd_ = std::move(*fd);
+  size_ = 0;
 }
 
 void JsonFileLog::WriteMessage(StreamKind stream, const std::string& message) {
-  nlohmann::json line = {{"log", message},
-                         {"stream", stream == StreamKind::kStdout ? "stdout" : "stderr"},
-                         {"time", FormatDockerTime(absl::Now())}};
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  text += '\n';
-  if (::write(fd_.Get(), text.data(), text.size()) < 0) {
+  // {"log":…,"stream":…,"attrs":{…},"time":…}: Docker's field order.
+  std::string text = absl::StrCat(
+      "{\"log\":",
+      nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      ",\"stream\":\"", stream == StreamKind::kStdout ? "stdout" : "stderr", "\"", attrs_json_,
+      ",\"time\":\"", FormatDockerTime(absl::Now()), "\"}\n");
+  if (options_.max_size > 0 && size_ >= options_.max_size) Rotate();
+  ssize_t n = ::write(fd_.Get(), text.data(), text.size());
+  if (n < 0) {
     LogWarn("write container log: {}", strerror(errno));
+    return;
   }
+  size_ += n;
 }
 
 void JsonFileLog::Write(StreamKind stream, const std::string& data) {

@@ -1,13 +1,18 @@
 // Reading a container's json-file log back (GET /containers/{id}/logs): the
-// messages after an offset, parsed, each with the offset just past it.
+// rotated files oldest first, then the live one, and with follow what is
+// appended after, through rotations (JsonFileLog).
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/unique_fd.h"
 #include "engine/daemon/output_hub.h"
 
 namespace berth::engine {
@@ -16,12 +21,30 @@ struct LogMessage {
   StreamKind stream = StreamKind::kStdout;
   std::string text;
   absl::Time time;
+  std::vector<std::pair<std::string, std::string>> attrs;  // sorted by key
 };
 
-// The complete lines of the log at path from offset on; *offset moves past
-// them (a partly written last line is left for the next call). A missing file
-// reads as empty.
-absl::StatusOr<std::vector<LogMessage>> ReadLogMessages(const std::string& path, int64_t* offset);
+class JsonLogReader {
+ public:
+  explicit JsonLogReader(std::string path) : path_(std::move(path)) {}
+  // The first call: every complete message the log holds, the rotated files
+  // (<path>.N … <path>.1) first. Later calls: the messages written since.
+  // A partly written last line is left for the next call; a missing file
+  // reads as empty.
+  absl::StatusOr<std::vector<LogMessage>> Next();
+
+ private:
+  // Appends the complete lines of fd from *offset on; *offset moves past them.
+  absl::Status ReadFrom(int fd, int64_t* offset, std::vector<LogMessage>* out);
+  // Opens the live file again (a rotation, or its first appearance).
+  absl::Status OpenLive();
+
+  std::string path_;
+  bool started_ = false;
+  UniqueFd fd_;  // the live file as it was when opened
+  ino_t ino_ = 0;
+  int64_t offset_ = 0;
+};
 
 // Docker's since/until: "1700000000", "1700000000.5", "1700000000.000000001".
 absl::StatusOr<absl::Time> ParseUnixTimestamp(const std::string& text);

@@ -1,15 +1,16 @@
 // /containers/...: create, start, stop, restart, kill, wait, attach, remove,
 // list, inspect, resize, pause, unpause, top and rename.
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "engine/daemon/container.h"
 #include "engine/daemon/json_log_reader.h"
+#include "engine/routes/attached_streams.h"
 #include "engine/routes/detach_keys.h"
 #include "engine/routes/routes.h"
 
@@ -43,54 +44,49 @@ void Attach(Daemon& daemon, Request& r, ResponseWriter& w) {
     LogWarn("attach {}: {}", target->id, hijacked.status().message());
     return;
   }
-  const int fd = hijacked->fd.Get();
-  std::thread input;
-  if (want_stdin) {
-    input = std::thread([&daemon, id = target->id, fd, once = target->stdin_once,
-                         buffered = hijacked->buffered, keys = *detach_keys] {
-      DetachDetector detector(keys);
-      bool detached = false;
-      std::string data = detector.Feed(buffered, &detached);
-      if (!data.empty()) (void)daemon.WriteStdin(id, data);
-      char buffer[32 << 10];
-      while (!detached) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        data = detector.Feed(absl::string_view(buffer, static_cast<size_t>(n)), &detached);
-        if (!data.empty() && !daemon.WriteStdin(id, data).ok()) break;
-      }
-      // Detached: the container goes on with its stdin open, as with docker;
-      // the end of the client's stdin closes it for a StdinOnce container.
-      if (detached) {
-        ::shutdown(fd, SHUT_RDWR);
-      } else if (once) {
-        (void)daemon.CloseStdin(id);
-      }
-    });
-  }
-  for (;;) {
-    OutputSubscriber::Chunk chunk;
-    auto next = subscriber->Pop(chunk, absl::Milliseconds(250));
-    if (next == OutputSubscriber::Next::kEnd) break;
-    if (next == OutputSubscriber::Next::kTimeout) {
-      if (!want_stdin) {
-        // A client that closed the connection is gone; one that only shut
-        // its writing side (docker 20.10 attach --no-stdin) still reads.
-        pollfd p{fd, 0, 0};
-        if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)) != 0) break;
-      }
-      continue;
-    }
-    if ((chunk.stream == StreamKind::kStdout && !want_stdout) ||
-        (chunk.stream == StreamKind::kStderr && !want_stderr)) {
-      continue;
-    }
-    if (!WriteAll(fd, target->tty ? chunk.data : Frame(chunk.stream, chunk.data))) break;
-  }
+  AttachedStreams streams;
+  streams.fd = hijacked->fd.Get();
+  streams.buffered = std::move(hijacked->buffered);
+  streams.tty = target->tty;
+  streams.want_stdin = want_stdin;
+  streams.want_stdout = want_stdout;
+  streams.want_stderr = want_stderr;
+  streams.detach_keys = *detach_keys;
+  streams.close_stdin = target->stdin_once;
+  streams.write_stdin = [&daemon, id = target->id](const std::string& data) {
+    return daemon.WriteStdin(id, data);
+  };
+  streams.close_stdin_fn = [&daemon, id = target->id] { (void)daemon.CloseStdin(id); };
+  PumpAttachedStreams(streams, *subscriber);
   target->hub->Unsubscribe(subscriber);
-  ::shutdown(fd, SHUT_RDWR);
-  if (input.joinable()) input.join();
+}
+
+// Go's url.QueryEscape.
+std::string QueryEscape(absl::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// logs --details: "k1=v1,k2=v2" of the line's attrs, in key order.
+std::string LogDetails(const std::vector<std::pair<std::string, std::string>>& attrs) {
+  std::string out;
+  for (const auto& [k, v] : attrs) {
+    if (!out.empty()) out += ',';
+    absl::StrAppend(&out, QueryEscape(k), "=", QueryEscape(v));
+  }
+  return out;
 }
 
 void Logs(Daemon& daemon, Request& r, ResponseWriter& w) {
@@ -116,12 +112,13 @@ void Logs(Daemon& daemon, Request& r, ResponseWriter& w) {
     tail = *n;
   }
   const bool timestamps = r.QueryBool("timestamps");
+  const bool details = r.QueryBool("details");
   const bool follow = r.QueryBool("follow");
   // Whether it runs, asked before reading: a run that ends after this has
   // its whole output in the file once running turns false.
   bool running = follow && daemon.Running(target->id);
-  int64_t offset = 0;
-  auto messages = ReadLogMessages(target->log_path, &offset);
+  JsonLogReader reader(target->log_path);
+  auto messages = reader.Next();
   if (!messages.ok()) return SendStatus(w, messages.status());
   w.BeginStream(200, target->tty ? "application/vnd.docker.raw-stream"
                                  : "application/vnd.docker.multiplexed-stream");
@@ -133,7 +130,11 @@ void Logs(Daemon& daemon, Request& r, ResponseWriter& w) {
           (m.stream == StreamKind::kStderr && !want_stderr)) {
         continue;
       }
-      std::string text = timestamps ? absl::StrCat(FormatDockerTime(m.time), " ", m.text) : m.text;
+      // As dockerd's WriteLogStream: the timestamp, the attrs, the line.
+      std::string text;
+      if (timestamps) absl::StrAppend(&text, FormatDockerTime(m.time), " ");
+      if (details) absl::StrAppend(&text, LogDetails(m.attrs), " ");
+      text += m.text;
       if (!w.Write(target->tty ? text : Frame(m.stream, text))) return false;
     }
     return true;
@@ -145,7 +146,7 @@ void Logs(Daemon& daemon, Request& r, ResponseWriter& w) {
   if (!send(*messages, first) || !running) return;
   while (absl::Now() < until) {
     bool still_running = daemon.Running(target->id);
-    auto more = ReadLogMessages(target->log_path, &offset);
+    auto more = reader.Next();
     if (!more.ok() || !send(*more, 0)) return;
     if (!still_running) return;
     if (more->empty()) {

@@ -1,13 +1,12 @@
 // docker exec: POST /containers/{id}/exec, POST /exec/{id}/start (hijacked
 // like attach unless detached), GET /exec/{id}/json, POST /exec/{id}/resize.
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "engine/routes/attached_streams.h"
+#include "engine/routes/detach_keys.h"
 #include "engine/routes/routes.h"
 
 namespace berth::engine {
@@ -55,45 +54,23 @@ void StartExec(Daemon& daemon, Request& r, ResponseWriter& w) {
     ::shutdown(fd, SHUT_RDWR);
     return;
   }
-  const bool want_stdin = (*ex)->attach_stdin;
-  std::thread input;
-  if (want_stdin) {
-    input = std::thread([&daemon, exec = *ex, fd, buffered = hijacked->buffered] {
-      if (!buffered.empty()) (void)daemon.WriteExecStdin(*exec, buffered);
-      char buffer[32 << 10];
-      for (;;) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        if (!daemon.WriteExecStdin(*exec, std::string(buffer, static_cast<size_t>(n))).ok()) {
-          break;
-        }
-      }
-      (void)daemon.CloseExecStdin(*exec);
-    });
-  }
-  for (;;) {
-    OutputSubscriber::Chunk chunk;
-    auto next = subscriber->Pop(chunk, absl::Milliseconds(250));
-    if (next == OutputSubscriber::Next::kEnd) break;
-    if (next == OutputSubscriber::Next::kTimeout) {
-      if (!want_stdin) {
-        // Gone when it closed the connection, not when it only shut its
-        // writing side (docker 20.10 does that without stdin).
-        pollfd p{fd, 0, 0};
-        if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)) != 0) break;
-      }
-      continue;
-    }
-    if ((chunk.stream == StreamKind::kStdout && !(*ex)->attach_stdout) ||
-        (chunk.stream == StreamKind::kStderr && !(*ex)->attach_stderr)) {
-      continue;
-    }
-    if (!WriteAll(fd, tty ? chunk.data : Frame(chunk.stream, chunk.data))) break;
-  }
+  // Keys that do not parse were refused when the exec was created.
+  auto detach_keys = ParseDetachKeys((*ex)->detach_keys);
+  AttachedStreams streams;
+  streams.fd = fd;
+  streams.buffered = std::move(hijacked->buffered);
+  streams.tty = tty;
+  streams.want_stdin = (*ex)->attach_stdin;
+  streams.want_stdout = (*ex)->attach_stdout;
+  streams.want_stderr = (*ex)->attach_stderr;
+  streams.detach_keys = detach_keys.ok() ? *detach_keys : std::string();
+  streams.close_stdin = true;
+  streams.write_stdin = [&daemon, exec = *ex](const std::string& data) {
+    return daemon.WriteExecStdin(*exec, data);
+  };
+  streams.close_stdin_fn = [&daemon, exec = *ex] { (void)daemon.CloseExecStdin(*exec); };
+  PumpAttachedStreams(streams, *subscriber);
   (*ex)->hub->Unsubscribe(subscriber);
-  ::shutdown(fd, SHUT_RDWR);
-  if (input.joinable()) input.join();
 }
 
 }  // namespace
@@ -102,6 +79,12 @@ void AddExecRoutes(http::Router& router, Daemon& daemon) {
   router.Add("POST", "/containers/{id}/exec", [&](Request& r, ResponseWriter& w) {
     auto body = ParseBody(r);
     if (!body.ok()) return SendStatus(w, body.status());
+    if (body->is_object() && body->contains("DetachKeys") && (*body)["DetachKeys"].is_string()) {
+      const std::string keys = (*body)["DetachKeys"].get<std::string>();
+      if (!ParseDetachKeys(keys).ok()) {
+        return w.SendError(400, absl::StrCat("Invalid escape keys (", keys, ") provided"));
+      }
+    }
     auto id = daemon.CreateExec(r.params["id"], *body);
     if (!id.ok()) return SendStatus(w, id.status());
     w.SendJson(201, nlohmann::ordered_json{{"Id", *id}});

@@ -37,3 +37,14 @@ foreach(target dockerd berthd)
     SKIP_RETURN_CODE 77
     TIMEOUT 300)
 endforeach()
+
+# logs and the json-file driver (10 000 lines, --tail, -f, --details,
+# rotation, the none driver, bad options) against dockerd and berthd.
+foreach(target dockerd berthd)
+  add_test(NAME "e2e: berth logs and json-file rotation [${target}]"
+    COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/logs_test.sh ${target})
+  set_tests_properties("e2e: berth logs and json-file rotation [${target}]" PROPERTIES
+    ENVIRONMENT "CLI=$<TARGET_FILE:berth>;BUILD_DIR=${PROJECT_BINARY_DIR}"
+    SKIP_RETURN_CODE 77
+    TIMEOUT 300)
+endforeach()

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Usage: interactive_pty.py CLI HOST IMAGE
+"""Usage: interactive_pty.py CLI HOST IMAGE TARGET      (TARGET: dockerd or berthd)
 
 Drives `CLI run -it IMAGE sh` through a fresh pseudo-terminal (the CLI is the
 session leader, as in tests/integration/run_in_pty.py) the way a user would:
@@ -23,7 +23,7 @@ import sys
 import termios
 import time
 
-CLI, HOST, IMAGE = sys.argv[1:4]
+CLI, HOST, IMAGE, TARGET = sys.argv[1:5]
 NAME = "inter"
 
 
@@ -162,6 +162,46 @@ def main():
     log("ok: exec -it: size at start and on SIGWINCH, exit code 3")
     ex.check_mode_restored("exec -it")
     ex.close()
+
+    # --- exec -it: ctrl-p ctrl-q detaches; a client that dies leaves it running -------------
+    def shells():
+        """The container's sh processes other than pid 1 (busybox ps: PID USER TIME COMMAND)."""
+        rows = cli("exec", NAME, "ps").splitlines()[1:]
+        return [r for r in rows if r.split()[-1] == "sh" and r.split()[0] != "1"]
+
+    if shells():
+        fail(f"exec -it: shells left from the exec above: {shells()}")
+    ex = Pty([CLI, "-H", HOST, "exec", "-it", NAME, "sh"])
+    ex.expect(rb"# ", 30, "exec: the shell's prompt")
+    ex.send(b"\x10\x11")
+    rc = ex.wait()
+    text = ex.out.decode(errors="replace")
+    if rc != 1 or "read escape sequence" not in text:
+        fail(f"exec -it: ctrl-p ctrl-q: exit {rc}, output {text[-200:]!r}; want docker's "
+             "'read escape sequence' and exit 1")
+    # dockerd 20.10 lets go of the exec's pty on a detach and the shell dies
+    # of the hangup; berthd keeps it running, as a detach does for a container.
+    want = 0 if TARGET == "dockerd" else 1
+    deadline = time.monotonic() + 5
+    while len(shells()) != want and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if len(shells()) != want:
+        fail(f"exec -it: after ctrl-p ctrl-q: exec'd shells {shells()}, want {want}")
+    log(f"ok: exec -it: ctrl-p ctrl-q detaches ('read escape sequence', exit 1); {want} shell runs on")
+    ex.check_mode_restored("exec -it after the detach")
+    ex.close()
+    ex = Pty([CLI, "-H", HOST, "exec", "-it", NAME, "sh"])
+    ex.expect(rb"# ", 30, "exec: the shell's prompt")
+    os.kill(ex.pid, signal.SIGKILL)
+    os.waitpid(ex.pid, 0)
+    ex.close()
+    want += 1
+    deadline = time.monotonic() + 5
+    while len(shells()) != want and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if len(shells()) != want:
+        fail(f"exec -it: the shell of a client killed with SIGKILL did not run on: {shells()}")
+    log("ok: exec -it: the shell of a client that died runs on, as with docker")
 
     # --- detach run -it with ctrl-p ctrl-q -------------------------------------------------
     run.send(b"\x10\x11")

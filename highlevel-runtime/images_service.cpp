@@ -3,6 +3,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "berth/runtime/v1/events.pb.h"
@@ -75,6 +76,28 @@ absl::StatusOr<std::string> CallNamespace(const grpc::ServerContext& context) {
   return ns;
 }
 
+absl::StatusOr<std::string> ImagesService::PullLease(const grpc::ServerContext& context,
+                                                     const api::PullImageRequest& request,
+                                                     const std::string& ns, bool* own) {
+  std::string id = request.lease();
+  if (auto it = context.client_metadata().find(kLeaseMetadataKey);
+      id.empty() && it != context.client_metadata().end()) {
+    id.assign(it->second.data(), it->second.size());
+  }
+  *own = id.empty();
+  if (!*own) {
+    BERTH_RETURN_IF_ERROR(leases_.Get(ns, id).status());
+    return id;
+  }
+  // Stored, so that one left by a berth-runtimed killed midway expires.
+  Labels labels{
+      {kLeaseExpireLabel,
+       absl::FormatTime(absl::RFC3339_full, absl::Now() + kPullLeaseExpiry, absl::UTCTimeZone())},
+      {"berth.pull", request.reference()}};
+  BERTH_ASSIGN_OR_RETURN(api::Lease lease, leases_.Create(ns, "", labels));
+  return lease.id();
+}
+
 grpc::Status ImagesService::Pull(grpc::ServerContext* context, const api::PullImageRequest* request,
                                  grpc::ServerWriter<api::PullImageEvent>* writer) {
   auto ns = CallNamespace(*context);
@@ -92,8 +115,22 @@ grpc::Status ImagesService::Pull(grpc::ServerContext* context, const api::PullIm
     options.credentials =
         RegistryCredentials{request->auth().username(), request->auth().password()};
   }
-  // Until the image is stored, nothing names what the pull writes: hold off GC.
-  auto lease = gc_.Lease();
+  // Until the image is stored, nothing names what the pull writes but a lease.
+  bool own_lease = false;
+  auto lease = PullLease(*context, *request, *ns, &own_lease);
+  if (!lease.ok()) return ToGrpc(lease.status());
+  absl::Cleanup drop_lease = [&] {
+    if (!own_lease) return;
+    absl::Status dropped = leases_.Delete(*ns, *lease);
+    if (!dropped.ok()) LogWarn("pull {}: lease {}: {}", ref->String(), *lease, dropped.message());
+  };
+  auto lease_resource = [&](const char* type, const std::string& id) {
+    api::Resource resource;
+    resource.set_type(type);
+    resource.set_id(id);
+    return leases_.AddResource(*ns, *lease, resource);
+  };
+  options.protect = [&](const Descriptor& d) { return lease_resource(kContentResource, d.digest); };
   ImagePuller puller(content_);
   auto pulled = puller.Pull(*ref, options, [&](const PullProgress& p) {
     api::PullImageEvent event;
@@ -108,6 +145,11 @@ grpc::Status ImagesService::Pull(grpc::ServerContext* context, const api::PullIm
   if (!pulled.ok()) {
     LogInfo("pull {}: {}", ref->String(), pulled.status().message());
     return ToGrpc(pulled.status());
+  }
+  for (const std::string& chain : ChainIds(pulled->config.diff_ids)) {
+    if (absl::Status leased = lease_resource(kSnapshotResource, chain); !leased.ok()) {
+      return ToGrpc(leased);
+    }
   }
   auto top = UnpackImage(snapshots_, content_, *ns, pulled->parsed, pulled->config);
   if (!top.ok()) {

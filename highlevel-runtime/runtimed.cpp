@@ -20,6 +20,7 @@
 #include "highlevel-runtime/events/shim_events_server.h"
 #include "highlevel-runtime/events_service.h"
 #include "highlevel-runtime/images_service.h"
+#include "highlevel-runtime/leases_service.h"
 #include "highlevel-runtime/metadata/metadata_db.h"
 #include "highlevel-runtime/registry/registry_client.h"
 #include "highlevel-runtime/snapshots/snapshotter.h"
@@ -69,9 +70,13 @@ absl::Status Serve(const Options& options) {
   BERTH_ASSIGN_OR_RETURN(auto shim_events,
                          ShimEventsServer::Start(options.state + "/events.ttrpc.sock", events));
   EventsService events_service(events);
-  GarbageCollector gc(content, image_store, snapshotter);
-  ImagesService images(content, image_store, snapshotter, events, gc, options.insecure_registries);
-  ContentService content_service(content);
+  LeaseStore lease_store(*db);
+  ContentLabelStore content_labels(*db);
+  GarbageCollector gc(content, content_labels, image_store, snapshotter, lease_store);
+  ImagesService images(content, image_store, snapshotter, events, gc, lease_store,
+                       options.insecure_registries);
+  ContentService content_service(content, content_labels);
+  LeasesService leases(lease_store, gc);
   SnapshotsService snapshots_service(snapshotter);
   ContainerStore container_store(*db);
   TaskManager task_manager(options.state, options.address, shim_events->address());
@@ -93,6 +98,7 @@ absl::Status Serve(const Options& options) {
   builder.RegisterService(&containers);
   builder.RegisterService(&tasks);
   builder.RegisterService(&events_service);
+  builder.RegisterService(&leases);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return absl::UnavailableError(absl::StrCat("cannot listen on ", options.address));
   if (::chmod(options.address.c_str(), 0660) != 0) {

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <set>
 
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "highlevel-runtime/image/image_config.h"
@@ -13,11 +15,44 @@
 
 namespace berth::runtimed {
 
+namespace {
+
+constexpr char kGcRootLabel[] = "containerd.io/gc.root";
+constexpr char kGcRefContentLabel[] = "containerd.io/gc.ref.content";
+
+bool IsContentRefLabel(absl::string_view key) {
+  return key == kGcRefContentLabel ||
+         (absl::StartsWith(key, kGcRefContentLabel) && key[sizeof(kGcRefContentLabel) - 1] == '.');
+}
+
+}  // namespace
+
+absl::Status GarbageCollector::FollowContentLabels(std::set<std::string>& blobs) {
+  BERTH_ASSIGN_OR_RETURN(auto labels, content_labels_.All());
+  for (const auto& [digest, metadata] : labels) {
+    if (metadata.labels.count(kGcRootLabel) != 0) blobs.insert(digest);
+  }
+  std::vector<std::string> todo(blobs.begin(), blobs.end());
+  while (!todo.empty()) {
+    auto it = labels.find(todo.back());
+    todo.pop_back();
+    if (it == labels.end()) continue;
+    for (const auto& [key, value] : it->second.labels) {
+      if (IsContentRefLabel(key) && blobs.insert(value).second) todo.push_back(value);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<GcStats> GarbageCollector::Collect(const std::vector<std::string>& namespaces) {
-  std::unique_lock lock(mu_);
+  // No lease gains a resource until this collection is over.
+  auto barrier = leases_.GcBarrier();
   GcStats stats;
   std::set<std::string> blobs;                             // digests kept
   std::map<std::string, std::set<std::string>> snapshots;  // ns -> keys kept
+  BERTH_ASSIGN_OR_RETURN(LeasedResources leased, leases_.ExpireAndListLeased(absl::Now()));
+  blobs = std::move(leased.content);
+  snapshots = std::move(leased.snapshots);
   BERTH_ASSIGN_OR_RETURN(auto images, images_.ListAll());
   for (const auto& [ns, image] : images) {
     blobs.insert(image.target().digest());
@@ -73,6 +108,7 @@ absl::StatusOr<GcStats> GarbageCollector::Collect(const std::vector<std::string>
     }
   }
 
+  BERTH_RETURN_IF_ERROR(FollowContentLabels(blobs));
   BERTH_ASSIGN_OR_RETURN(std::vector<ContentInfo> content, content_.List());
   for (const ContentInfo& info : content) {
     if (blobs.count(info.digest.ToString()) != 0) continue;
@@ -80,6 +116,10 @@ absl::StatusOr<GcStats> GarbageCollector::Collect(const std::vector<std::string>
     if (removed.ok()) {
       ++stats.blobs_removed;
       stats.bytes_freed += info.size;
+      absl::Status forgotten = content_labels_.Delete(info.digest.ToString());
+      if (!forgotten.ok()) {
+        LogWarn("gc: labels of blob {}: {}", info.digest.ToString(), forgotten.message());
+      }
     } else {
       LogWarn("gc: blob {}: {}", info.digest.ToString(), removed.message());
     }

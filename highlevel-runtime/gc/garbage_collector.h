@@ -1,17 +1,26 @@
 // Garbage collection of what no image or container references: blobs in the
 // content store (an image keeps its target, its manifest, config and layers)
 // and committed snapshots (an image keeps its layers' chain; an active
-// snapshot or view, such as a container's, keeps itself and its parents). Pulls hold a shared lease
-// for their whole run; a collection takes the lease exclusively, so it never sees a pull's blobs or
-// snapshots before the image that names them exists.
+// snapshot or view, such as a container's, keeps itself and its parents).
+// Leases (metadata/lease_store.h) keep what they list: a pull's lease holds
+// its blobs and snapshots until the image that names them exists; an expired
+// lease keeps nothing and is removed. Content labels keep more, as
+// containerd's do: a kept blob labelled "containerd.io/gc.ref.content" or
+// "containerd.io/gc.ref.content.<anything>" keeps the blob whose digest the
+// label holds (and so on), and a blob labelled "containerd.io/gc.root" is
+// kept. A collection holds the lease store's GcBarrier for its whole run.
 #pragma once
 
 #include <cstdint>
-#include <shared_mutex>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "highlevel-runtime/content/content_store.h"
+#include "highlevel-runtime/metadata/content_label_store.h"
 #include "highlevel-runtime/metadata/image_store.h"
+#include "highlevel-runtime/metadata/lease_store.h"
 #include "highlevel-runtime/snapshots/snapshotter.h"
 
 namespace berth::runtimed {
@@ -24,19 +33,26 @@ struct GcStats {
 
 class GarbageCollector {
  public:
-  GarbageCollector(ContentStore& content, ImageStore& images, Snapshotter& snapshots)
-      : content_(content), images_(images), snapshots_(snapshots) {}
+  GarbageCollector(ContentStore& content, ContentLabelStore& content_labels, ImageStore& images,
+                   Snapshotter& snapshots, LeaseStore& leases)
+      : content_(content),
+        content_labels_(content_labels),
+        images_(images),
+        snapshots_(snapshots),
+        leases_(leases) {}
 
-  // Held by a pull from its first blob until its image is stored.
-  std::shared_lock<std::shared_mutex> Lease() { return std::shared_lock(mu_); }
   // `namespaces`: whose snapshots to collect (content is shared by all).
   absl::StatusOr<GcStats> Collect(const std::vector<std::string>& namespaces);
 
  private:
+  // Adds what the labels of kept blobs keep to `blobs`.
+  absl::Status FollowContentLabels(std::set<std::string>& blobs);
+
   ContentStore& content_;
+  ContentLabelStore& content_labels_;
   ImageStore& images_;
   Snapshotter& snapshots_;
-  std::shared_mutex mu_;
+  LeaseStore& leases_;
 };
 
 }  // namespace berth::runtimed

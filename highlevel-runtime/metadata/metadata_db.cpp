@@ -49,6 +49,28 @@ CREATE TABLE containers (
   PRIMARY KEY (namespace, id)
 );
 )sql",
+    R"sql(
+CREATE TABLE leases (
+  namespace TEXT NOT NULL,
+  id TEXT NOT NULL,
+  labels TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (namespace, id)
+);
+CREATE TABLE lease_resources (
+  namespace TEXT NOT NULL,
+  lease TEXT NOT NULL,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (namespace, lease, type, id),
+  FOREIGN KEY (namespace, lease) REFERENCES leases (namespace, id) ON DELETE CASCADE
+);
+CREATE TABLE content_labels (
+  digest TEXT PRIMARY KEY,
+  labels TEXT NOT NULL DEFAULT '{}',
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace

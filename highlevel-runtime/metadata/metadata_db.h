@@ -1,5 +1,6 @@
-// berth-runtimed's metadata database: images, snapshots and containers in one
-// SQLite file (common/sqlite_db.h), its schema migrated on open.
+// berth-runtimed's metadata database: images, snapshots, containers, leases
+// and content labels in one SQLite file (common/sqlite_db.h), its schema
+// migrated on open.
 #pragma once
 
 #include <memory>

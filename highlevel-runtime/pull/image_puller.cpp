@@ -1,13 +1,12 @@
 #include "highlevel-runtime/pull/image_puller.h"
 
-#include <atomic>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/status.h"
+#include "highlevel-runtime/registry/blob_downloads.h"
 
 namespace berth::runtimed {
 
@@ -24,7 +23,12 @@ absl::StatusOr<std::unique_ptr<ContentWriter>> ImagePuller::OpenWriter(const Dig
   }
 }
 
-absl::Status ImagePuller::StoreManifest(const FetchedManifest& manifest) {
+absl::Status ImagePuller::StoreManifest(const FetchedManifest& manifest,
+                                        const PullOptions& options) {
+  if (options.protect) {
+    BERTH_RETURN_IF_ERROR(options.protect({manifest.media_type, manifest.digest.ToString(),
+                                           static_cast<int64_t>(manifest.body.size())}));
+  }
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<ContentWriter> writer, OpenWriter(manifest.digest));
   if (writer == nullptr) return absl::OkStatus();
   BERTH_RETURN_IF_ERROR(writer->Truncate());
@@ -32,64 +36,112 @@ absl::Status ImagePuller::StoreManifest(const FetchedManifest& manifest) {
   return writer->Commit(manifest.digest, static_cast<int64_t>(manifest.body.size()));
 }
 
-absl::Status ImagePuller::StoreBlob(RegistryClient& client, const std::string& repository,
-                                    const Descriptor& descriptor,
-                                    const std::function<void(const PullProgress&)>& progress) {
-  BERTH_ASSIGN_OR_RETURN(Digest digest, ParseDigest(descriptor.digest));
-  PullProgress p{descriptor.digest, descriptor.media_type, "", 0, descriptor.size};
-  if (store_.Has(digest)) {
-    p.status = "exists";
-    p.offset = descriptor.size;
-    progress(p);
-    return absl::OkStatus();
-  }
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<ContentWriter> writer, OpenWriter(digest));
-  if (writer == nullptr) {  // another pull committed it meanwhile
-    p.status = "exists";
-    p.offset = descriptor.size;
-    progress(p);
-    return absl::OkStatus();
-  }
-  if (writer->Offset() > descriptor.size) BERTH_RETURN_IF_ERROR(writer->Truncate());
-  if (writer->Offset() == descriptor.size && descriptor.size > 0) {
-    // Downloaded whole by a pull that stopped before committing: a Range from
-    // the end would be refused (416). Commit it; if it is wrong, the ingest
-    // goes and the next pull downloads it again.
-    absl::Status committed = writer->Commit(digest, descriptor.size);
-    if (!committed.ok()) return Annotate(committed, absl::StrCat("blob ", descriptor.digest));
-    p.status = "done";
-    p.offset = descriptor.size;
-    progress(p);
-    return absl::OkStatus();
-  }
-  p.status = "downloading";
-  p.offset = writer->Offset();
-  progress(p);
-  int64_t last_report = p.offset;
-  auto sink = [&](const char* data, size_t n) -> absl::Status {
-    BERTH_RETURN_IF_ERROR(writer->Write(absl::string_view(data, n)));
-    p.offset += static_cast<int64_t>(n);
-    if (p.offset > descriptor.size) {
-      return absl::DataLossError(absl::StrCat(descriptor.digest, ": more than the ",
-                                              descriptor.size, " bytes the manifest announced"));
+namespace {
+
+// One blob being downloaded into its ingest.
+struct IngestingBlob {
+  Digest digest;
+  std::unique_ptr<ContentWriter> writer;
+  PullProgress progress;
+  int64_t last_report = 0;
+};
+
+}  // namespace
+
+absl::Status ImagePuller::StoreBlobs(RegistryClient& client, const std::string& repository,
+                                     const std::vector<Descriptor>& blobs,
+                                     const PullOptions& options, const ProgressFn& progress) {
+  // Blobs another pull is writing wait until ours are done (no pull waits
+  // while it holds ingests another may be waiting for).
+  std::vector<Descriptor> busy;
+  BERTH_RETURN_IF_ERROR(StoreBlobsOnce(client, repository, blobs, options, progress, &busy));
+  if (busy.empty()) return absl::OkStatus();
+  return StoreBlobsOnce(client, repository, busy, options, progress, nullptr);
+}
+
+absl::Status ImagePuller::StoreBlobsOnce(RegistryClient& client, const std::string& repository,
+                                         const std::vector<Descriptor>& blobs,
+                                         const PullOptions& options, const ProgressFn& progress,
+                                         std::vector<Descriptor>* busy) {
+  std::vector<std::unique_ptr<IngestingBlob>> ingesting;
+  std::vector<BlobDownload> downloads;
+  for (const Descriptor& descriptor : blobs) {
+    BERTH_ASSIGN_OR_RETURN(Digest digest, ParseDigest(descriptor.digest));
+    if (options.protect && busy != nullptr) BERTH_RETURN_IF_ERROR(options.protect(descriptor));
+    PullProgress p{descriptor.digest, descriptor.media_type, "exists", descriptor.size,
+                   descriptor.size};
+    // nullptr: the store has it, or another pull committed it meanwhile.
+    std::unique_ptr<ContentWriter> writer;
+    if (busy == nullptr) {
+      BERTH_ASSIGN_OR_RETURN(writer, OpenWriter(digest));
+    } else if (!store_.Has(digest)) {
+      auto opened = store_.Writer(digest.hex);
+      if (opened.status().code() == absl::StatusCode::kUnavailable) {
+        busy->push_back(descriptor);
+        continue;
+      }
+      BERTH_ASSIGN_OR_RETURN(writer, std::move(opened));
     }
-    if (p.offset - last_report >= (1 << 20)) {
-      last_report = p.offset;
+    if (writer == nullptr) {
       progress(p);
+      continue;
     }
-    return absl::OkStatus();
-  };
-  auto restart = [&]() -> absl::Status {
-    p.offset = 0;
-    return writer->Truncate();
-  };
-  auto fetched = client.GetBlob(repository, digest, writer->Offset(), sink, restart);
-  if (!fetched.ok()) return fetched.status();  // the ingest stays, for a resumed pull
-  absl::Status committed = writer->Commit(digest, descriptor.size);
-  if (!committed.ok()) return Annotate(committed, absl::StrCat("blob ", descriptor.digest));
-  p.status = "done";
-  p.offset = descriptor.size;
-  progress(p);
+    if (writer->Offset() > descriptor.size) BERTH_RETURN_IF_ERROR(writer->Truncate());
+    if (writer->Offset() == descriptor.size && descriptor.size > 0) {
+      // Downloaded whole by a pull that stopped before committing: a Range from
+      // the end would be refused (416). Commit it; if it is wrong, the ingest
+      // goes and the next pull downloads it again.
+      absl::Status committed = writer->Commit(digest, descriptor.size);
+      if (!committed.ok()) return Annotate(committed, absl::StrCat("blob ", descriptor.digest));
+      p.status = "done";
+      progress(p);
+      continue;
+    }
+    auto blob = std::make_unique<IngestingBlob>();
+    blob->digest = digest;
+    blob->writer = std::move(writer);
+    blob->progress = p;
+    blob->progress.status = "downloading";
+    blob->progress.offset = blob->last_report = blob->writer->Offset();
+    progress(blob->progress);
+    IngestingBlob* b = blob.get();
+    BlobDownload download;
+    download.digest = digest;
+    download.offset = b->writer->Offset();
+    download.sink = [b, &progress](const char* data, size_t n) -> absl::Status {
+      BERTH_RETURN_IF_ERROR(b->writer->Write(absl::string_view(data, n)));
+      b->progress.offset += static_cast<int64_t>(n);
+      if (b->progress.offset > b->progress.total) {
+        return absl::DataLossError(absl::StrCat(b->progress.digest, ": more than the ",
+                                                b->progress.total,
+                                                " bytes the manifest announced"));
+      }
+      if (b->progress.offset - b->last_report >= (1 << 20)) {
+        b->last_report = b->progress.offset;
+        progress(b->progress);
+      }
+      return absl::OkStatus();
+    };
+    download.on_restart = [b]() {
+      b->progress.offset = b->last_report = 0;
+      return b->writer->Truncate();
+    };
+    download.on_complete = [b, &progress]() -> absl::Status {
+      absl::Status committed = b->writer->Commit(b->digest, b->progress.total);
+      if (!committed.ok()) return Annotate(committed, absl::StrCat("blob ", b->progress.digest));
+      b->progress.status = "done";
+      b->progress.offset = b->progress.total;
+      progress(b->progress);
+      return absl::OkStatus();
+    };
+    downloads.push_back(std::move(download));
+    ingesting.push_back(std::move(blob));
+  }
+  // A blob that fails keeps its ingest, for a resumed pull.
+  for (const absl::Status& st :
+       DownloadBlobs(client, repository, downloads, options.parallel_layers)) {
+    BERTH_RETURN_IF_ERROR(st);
+  }
   return absl::OkStatus();
 }
 
@@ -104,11 +156,7 @@ absl::StatusOr<PulledImage> ImagePuller::Pull(
   registry_options.credentials = options.credentials;
   registry_options.retries = options.retries;
   RegistryClient client(host, registry_options);
-  std::mutex progress_mutex;
-  auto report = [&](const PullProgress& p) {
-    std::lock_guard<std::mutex> lock(progress_mutex);
-    progress(p);
-  };
+  const ProgressFn& report = progress;
 
   const std::string& repository = reference.path;
   std::string what = reference.digest.empty() ? reference.tag : reference.digest;
@@ -139,7 +187,7 @@ absl::StatusOr<PulledImage> ImagePuller::Pull(
   image.manifest = {manifest.media_type, manifest.digest.ToString(),
                     static_cast<int64_t>(manifest.body.size())};
 
-  BERTH_RETURN_IF_ERROR(StoreBlob(client, repository, image.parsed.config, report));
+  BERTH_RETURN_IF_ERROR(StoreBlobs(client, repository, {image.parsed.config}, options, report));
   BERTH_ASSIGN_OR_RETURN(Digest config_digest, ParseDigest(image.parsed.config.digest));
   BERTH_ASSIGN_OR_RETURN(std::string config_text, store_.ReadBlob(config_digest));
   BERTH_ASSIGN_OR_RETURN(image.config, ParseImageConfig(config_text));
@@ -155,28 +203,13 @@ absl::StatusOr<PulledImage> ImagePuller::Pull(
                                             image.config.platform().String(), ", not ",
                                             options.platform.String()));
   }
-  // The layers, a few at a time; each thread has its own client (a copy that
-  // carries the token already obtained).
-  std::vector<absl::Status> results(image.parsed.layers.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    RegistryClient own = client;
-    for (size_t i = next++; i < image.parsed.layers.size(); i = next++) {
-      results[i] = StoreBlob(own, repository, image.parsed.layers[i], report);
-    }
-  };
-  std::vector<std::thread> threads;
-  int n = std::max(
-      1, std::min<int>(options.parallel_layers, static_cast<int>(image.parsed.layers.size())));
-  for (int i = 0; i < n; ++i) threads.emplace_back(worker);
-  for (std::thread& t : threads) t.join();
-  for (const absl::Status& st : results) BERTH_RETURN_IF_ERROR(st);
+  BERTH_RETURN_IF_ERROR(StoreBlobs(client, repository, image.parsed.layers, options, report));
 
   // The manifests last: what the store holds for a name is always complete.
   if (manifest.digest.ToString() != top.digest.ToString()) {
-    BERTH_RETURN_IF_ERROR(StoreManifest(manifest));
+    BERTH_RETURN_IF_ERROR(StoreManifest(manifest, options));
   }
-  BERTH_RETURN_IF_ERROR(StoreManifest(top));
+  BERTH_RETURN_IF_ERROR(StoreManifest(top, options));
   return image;
 }
 

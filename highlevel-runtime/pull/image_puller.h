@@ -1,9 +1,10 @@
 // Pulls an image from a registry into the content store: the manifest the
 // reference names (an index is resolved to the manifest of the requested
-// platform), the config, and the layers, several at a time. Blobs already in
-// the store are not fetched again; an interrupted blob download continues
-// from its ingest (Range); every blob is verified against its digest before
-// it is committed.
+// platform), the config, and the layers, several at a time on one curl multi
+// handle (registry/blob_downloads.h). Blobs already in the store are not
+// fetched again; an interrupted blob download continues from its ingest
+// (Range); every blob is hashed while it streams and verified against its
+// digest before it is committed.
 #pragma once
 
 #include <cstdint>
@@ -47,23 +48,35 @@ struct PullOptions {
   // Docker's certs.d: <dir>/<host:port>/{*.crt, NAME.cert + NAME.key}.
   std::string registry_certs_dir = DefaultRegistryCertsDir();
   std::optional<RegistryCredentials> credentials;
-  int parallel_layers = 3;
+  // Layer transfers at once.
+  int parallel_layers = 4;
   int retries = 3;
+  // Called with every blob (manifests, config, layers) before the pull looks
+  // for it in the store or writes it: the caller's lease takes it there, so a
+  // garbage collection meanwhile keeps it. An error stops the pull.
+  std::function<absl::Status(const Descriptor&)> protect;
 };
 
 class ImagePuller {
  public:
   explicit ImagePuller(ContentStore& store) : store_(store) {}
 
-  // progress is called from the pulling threads, one call at a time.
+  // progress is called on the calling thread.
   absl::StatusOr<PulledImage> Pull(const ImageReference& reference, const PullOptions& options,
                                    const std::function<void(const PullProgress&)>& progress);
 
  private:
-  absl::Status StoreBlob(RegistryClient& client, const std::string& repository,
-                         const Descriptor& descriptor,
-                         const std::function<void(const PullProgress&)>& progress);
-  absl::Status StoreManifest(const FetchedManifest& manifest);
+  using ProgressFn = std::function<void(const PullProgress&)>;
+  // Downloads the blobs not yet stored, side by side, and commits each.
+  absl::Status StoreBlobs(RegistryClient& client, const std::string& repository,
+                          const std::vector<Descriptor>& blobs, const PullOptions& options,
+                          const ProgressFn& progress);
+  // One round: blobs whose ingest another pull holds go to *busy (nullptr:
+  // wait for them).
+  absl::Status StoreBlobsOnce(RegistryClient& client, const std::string& repository,
+                              const std::vector<Descriptor>& blobs, const PullOptions& options,
+                              const ProgressFn& progress, std::vector<Descriptor>* busy);
+  absl::Status StoreManifest(const FetchedManifest& manifest, const PullOptions& options);
   // A writer for digest, or nullptr once the blob is in the store.
   absl::StatusOr<std::unique_ptr<ContentWriter>> OpenWriter(const Digest& digest);
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -29,18 +30,6 @@ constexpr char kManifestAccept[] =
     "application/vnd.oci.image.manifest.v1+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 // key="value" pairs of a WWW-Authenticate challenge after its scheme.
 std::map<std::string, std::string> ChallengeParams(absl::string_view challenge) {
@@ -78,43 +67,6 @@ std::string Escape(CURL* curl, const std::string& s) {
   return out;
 }
 
-// The first message of a registry error body ({"errors":[{"code","message"}]}).
-std::string RegistryError(const std::string& body) {
-  auto j = ParseJson(body, "registry error");
-  if (j.ok() && j->is_object() && j->contains("errors") && (*j)["errors"].is_array() &&
-      !(*j)["errors"].empty()) {
-    const Json& e = (*j)["errors"][0];
-    return absl::StrCat(e.value("code", ""), ": ", e.value("message", ""));
-  }
-  return std::string(absl::StripAsciiWhitespace(body.substr(0, 200)));
-}
-
-struct Transfer {
-  RegistryClient* client;
-  long status = 0;
-  std::string content_type, docker_content_digest, www_authenticate;
-  const std::function<absl::Status(const char*, size_t)>* sink = nullptr;
-  const std::function<absl::Status(long)>* on_first_body = nullptr;
-  bool body_started = false;
-  std::string error_body;
-  absl::Status sink_status;
-  CURL* curl = nullptr;
-  char error[CURL_ERROR_SIZE] = {};
-};
-
-// curl's detailed message for rc (its error buffer), else the generic one.
-std::string CurlError(CURLcode rc, const Transfer& t) {
-  return t.error[0] != '\0' ? std::string(t.error) : curl_easy_strerror(rc);
-}
-
-// The server's certificate (or chain, or name) could not be verified, or the
-// CA or client files could not be used: HTTPS works, it is not trusted.
-bool IsTlsTrustError(CURLcode rc) {
-  return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-         rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_ISSUER_ERROR ||
-         rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || rc == CURLE_SSL_INVALIDCERTSTATUS;
-}
-
 // "repository:busybox:pull" -> {"busybox", "pull"}.
 std::pair<std::string, std::string> ScopeParts(absl::string_view scope) {
   size_t first = scope.find(':'), last = scope.rfind(':');
@@ -127,45 +79,6 @@ std::mutex default_certs_dir_mutex;
 std::string& DefaultCertsDirLocked() {
   static auto* dir = new std::string(kDefaultRegistryCertsDir);
   return *dir;
-}
-
-size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  absl::string_view line(data, size * n);
-  if (absl::StartsWith(line, "HTTP/")) {  // a new response (after a redirect)
-    t->content_type.clear();
-    t->docker_content_digest.clear();
-    t->www_authenticate.clear();
-    return size * n;
-  }
-  size_t colon = line.find(':');
-  if (colon == absl::string_view::npos) return size * n;
-  std::string key = absl::AsciiStrToLower(line.substr(0, colon));
-  std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-  if (key == "content-type") t->content_type = value;
-  if (key == "docker-content-digest") t->docker_content_digest = value;
-  if (key == "www-authenticate") t->www_authenticate = value;
-  return size * n;
-}
-
-size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  long status = 0;
-  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
-  t->status = status;
-  if (status / 100 != 2) {
-    if (t->error_body.size() < 64 * 1024) t->error_body.append(data, size * n);
-    return size * n;
-  }
-  if (!t->body_started) {
-    t->body_started = true;
-    if (t->on_first_body != nullptr) {
-      t->sink_status = (*t->on_first_body)(status);
-      if (!t->sink_status.ok()) return 0;
-    }
-  }
-  t->sink_status = (*t->sink)(data, size * n);
-  return t->sink_status.ok() ? size * n : 0;  // 0 aborts the transfer
 }
 
 }  // namespace
@@ -189,7 +102,7 @@ std::string DefaultRegistryCertsDir() {
 
 RegistryClient::RegistryClient(std::string host, RegistryOptions options)
     : host_(std::move(host)), options_(std::move(options)) {
-  GlobalInit();
+  CurlGlobalInit();
   if (options_.insecure || IsLoopbackRegistry(host_)) scheme_ = Scheme::kProbe;
   // As docker: an insecure registry's certificates are not verified, so not read.
   if (!options_.insecure) certs_status_ = LoadCertsDir();
@@ -237,7 +150,7 @@ absl::Status RegistryClient::LoadCertsDir() {
   // goes first, then them, all in one PEM blob.
   std::string system_bundle = "/etc/ssl/certs/ca-certificates.crt";
 #if LIBCURL_VERSION_NUM >= 0x075400  // 7.84: CURLINFO_CAINFO
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  CurlEasy curl(curl_easy_init());
   char* built_in = nullptr;
   if (curl && curl_easy_getinfo(curl.get(), CURLINFO_CAINFO, &built_in) == CURLE_OK &&
       built_in != nullptr) {
@@ -250,8 +163,7 @@ absl::Status RegistryClient::LoadCertsDir() {
   return absl::OkStatus();
 }
 
-void RegistryClient::ConfigureTls(void* handle) const {
-  CURL* curl = static_cast<CURL*>(handle);
+void RegistryClient::ConfigureTls(CURL* curl) const {
   if (options_.insecure) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -298,7 +210,7 @@ absl::Status RegistryClient::Authenticate(const std::string& challenge, const st
   if (realm.empty()) {
     return absl::PermissionDeniedError(absl::StrCat(host_, ": bearer challenge without realm"));
   }
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  CurlEasy curl(curl_easy_init());
   if (!curl) return absl::InternalError("curl_easy_init failed");
   std::string url = realm;
   const char* sep = absl::StrContains(url, '?') ? "&" : "?";
@@ -314,18 +226,15 @@ absl::Status RegistryClient::Authenticate(const std::string& challenge, const st
     body.append(d, n);
     return absl::OkStatus();
   };
-  Transfer t{this};
-  t.sink = &sink;
-  t.curl = curl.get();
+  HttpTransfer t;
+  t.sink = sink;
+  t.Attach(curl.get());
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, t.error);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 60L);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &t);
   // The token service is reached with the registry's TLS settings, as docker does.
   if (absl::StartsWithIgnoreCase(realm, "https://")) ConfigureTls(curl.get());
   std::string userpwd;
@@ -337,13 +246,13 @@ absl::Status RegistryClient::Authenticate(const std::string& challenge, const st
   CURLcode rc = curl_easy_perform(curl.get());
   if (!t.sink_status.ok()) return t.sink_status;
   if (rc != CURLE_OK) {
-    if (IsTlsTrustError(rc)) return TlsVerificationError(realm, CurlError(rc, t));
+    if (IsTlsTrustError(rc)) return TlsVerificationError(realm, t.CurlError(rc));
     return absl::UnavailableError(
-        absl::StrCat(host_, ": token server ", realm, ": ", CurlError(rc, t)));
+        absl::StrCat(host_, ": token server ", realm, ": ", t.CurlError(rc)));
   }
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &t.status);
   if (t.status != 200) {
-    std::string answer = absl::StrCat("HTTP ", t.status, " ", RegistryError(t.error_body));
+    std::string answer = absl::StrCat("HTTP ", t.status, " ", RegistryErrorMessage(t.error_body));
     if (t.status == 401 || t.status == 403) {
       if (!options_.credentials) {
         return absl::PermissionDeniedError(absl::StrCat(host_, ": token server ", realm,
@@ -380,63 +289,104 @@ absl::Status RegistryClient::Authenticate(const std::string& challenge, const st
   return absl::OkStatus();
 }
 
+void RegistryClient::Prepare(CURL* curl, const std::string& path, const std::string& accept,
+                             int64_t offset, const std::string& scope, Request& request) const {
+  bool https = scheme_ != Scheme::kHttp;
+  request.url = absl::StrCat(https ? "https://" : "http://", host_, "/v2/", path);
+  request.headers.reset();
+  auto add_header = [&](const std::string& h) {
+    request.headers.reset(curl_slist_append(request.headers.release(), h.c_str()));
+  };
+  if (!accept.empty()) add_header("Accept: " + accept);
+  bool authorized = !token_scope_.empty() && token_scope_ == scope;
+  if (authorized && !bearer_token_.empty()) add_header("Authorization: Bearer " + bearer_token_);
+  if (authorized && bearer_token_.empty() && options_.credentials) {
+    request.userpwd =
+        absl::StrCat(options_.credentials->username, ":", options_.credentials->password);
+    curl_easy_setopt(curl, CURLOPT_USERPWD, request.userpwd.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+  }
+  if (offset > 0) {
+    request.range = absl::StrCat(offset, "-");
+    curl_easy_setopt(curl, CURLOPT_RANGE, request.range.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, request.headers.get());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  // Blobs redirect to storage; curl drops Authorization on another host.
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+  // A transfer slower than 1 KiB/s for 30 s is broken.
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 30L);
+  if (https) ConfigureTls(curl);
+}
+
+absl::Status RegistryClient::TransportError(const std::string& url, CURLcode rc,
+                                            const HttpTransfer& t) const {
+  std::string why = t.CurlError(rc);
+  // A registry that speaks TLS but is not trusted.
+  if (absl::StartsWith(url, "https://") && IsTlsTrustError(rc)) {
+    return TlsVerificationError(url, why);
+  }
+  return absl::UnavailableError(absl::StrCat(url, ": ", why));
+}
+
+absl::Status RegistryClient::ResponseError(const std::string& url, const HttpTransfer& t,
+                                           const std::string& scope) const {
+  std::string what =
+      absl::StrCat(url, ": HTTP ", t.status, " ", RegistryErrorMessage(t.error_body));
+  if (t.status == 401) {
+    // Still refused once authenticated.
+    auto [repository, action] = ScopeParts(scope);
+    if (challenge_kind_ == "basic" && options_.credentials) {
+      return absl::PermissionDeniedError(absl::StrCat(host_, " refused the credentials of user \"",
+                                                      options_.credentials->username,
+                                                      "\" (basic auth): ", what));
+    }
+    if (!options_.credentials) {
+      return absl::PermissionDeniedError(absl::StrCat(host_, ": ", action, " access to ",
+                                                      repository,
+                                                      " requires authentication and no "
+                                                      "credentials were given: ",
+                                                      what));
+    }
+    return absl::PermissionDeniedError(absl::StrCat(host_, ": ", action, " access to ", repository,
+                                                    " denied to user \"",
+                                                    options_.credentials->username, "\": ", what));
+  }
+  if (t.status == 404) return absl::NotFoundError(what);
+  if (t.status == 403) return absl::PermissionDeniedError(what);
+  if (t.status == 416) return absl::OutOfRangeError(what);
+  if (t.status >= 500) return absl::UnavailableError(what);
+  return absl::InvalidArgumentError(what);
+}
+
 absl::StatusOr<RegistryClient::Response> RegistryClient::Get(
-    const std::string& path, const std::string& accept, int64_t offset,
-    const std::function<absl::Status(const char*, size_t)>& sink, const std::string& scope,
-    const std::function<absl::Status(long)>* on_first_body) {
+    const std::string& path, const std::string& accept,
+    const std::function<absl::Status(const char*, size_t)>& sink, const std::string& scope) {
   BERTH_RETURN_IF_ERROR(certs_status_);
   bool authenticated = false;  // this request already answered a challenge
   std::string https_error;     // why HTTPS failed, once fallen back to HTTP
   for (;;) {
     bool https = scheme_ != Scheme::kHttp;
-    std::string url = absl::StrCat(https ? "https://" : "http://", host_, "/v2/", path);
-    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+    CurlEasy curl(curl_easy_init());
     if (!curl) return absl::InternalError("curl_easy_init failed");
-    Transfer t{this};
-    t.sink = &sink;
-    t.on_first_body = on_first_body;
-    t.curl = curl.get();
-    std::unique_ptr<curl_slist, SlistDeleter> headers;
-    auto add_header = [&](const std::string& h) {
-      headers.reset(curl_slist_append(headers.release(), h.c_str()));
-    };
-    if (!accept.empty()) add_header("Accept: " + accept);
-    bool authorized = !token_scope_.empty() && token_scope_ == scope;
-    if (authorized && !bearer_token_.empty()) add_header("Authorization: Bearer " + bearer_token_);
-    std::string userpwd;
-    if (authorized && bearer_token_.empty() && options_.credentials) {
-      userpwd = absl::StrCat(options_.credentials->username, ":", options_.credentials->password);
-      curl_easy_setopt(curl.get(), CURLOPT_USERPWD, userpwd.c_str());
-      curl_easy_setopt(curl.get(), CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-    }
-    std::string range = absl::StrCat(offset, "-");
-    if (offset > 0) curl_easy_setopt(curl.get(), CURLOPT_RANGE, range.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, t.error);
-    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-    // Blobs redirect to storage; curl drops Authorization on another host.
-    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-    // A transfer slower than 1 KiB/s for 30 s is broken.
-    curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 30L);
-    curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, OnHeader);
-    curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, OnBody);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &t);
-    if (https) ConfigureTls(curl.get());
+    Request request;
+    Prepare(curl.get(), path, accept, 0, scope, request);
+    HttpTransfer t;
+    t.sink = sink;
+    t.Attach(curl.get());
     CURLcode rc = curl_easy_perform(curl.get());
     if (!t.sink_status.ok()) return t.sink_status;
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &t.status);
     if (rc != CURLE_OK) {
-      std::string why = CurlError(rc, t);
-      // A registry that speaks TLS but is not trusted: falling back to plain
-      // HTTP would only hide why.
-      if (https && IsTlsTrustError(rc)) return TlsVerificationError(url, why);
+      std::string why = t.CurlError(rc);
+      // Falling back to plain HTTP would only hide why TLS is not trusted.
+      if (https && IsTlsTrustError(rc)) return TlsVerificationError(request.url, why);
       if (scheme_ == Scheme::kProbe && t.status == 0) {
-        LogDebug("{}: {}; trying plain HTTP", url, why);
+        LogDebug("{}: {}; trying plain HTTP", request.url, why);
         https_error = why;
         scheme_ = Scheme::kHttp;
         continue;
@@ -445,7 +395,7 @@ absl::StatusOr<RegistryClient::Response> RegistryClient::Get(
         return absl::UnavailableError(
             absl::StrCat(host_, ": over HTTPS: ", https_error, "; over HTTP: ", why));
       }
-      return absl::UnavailableError(absl::StrCat(url, ": ", why));
+      return absl::UnavailableError(absl::StrCat(request.url, ": ", why));
     }
     if (scheme_ == Scheme::kProbe) scheme_ = Scheme::kHttps;
     if (!https_error.empty() && t.status == 400 &&
@@ -466,38 +416,16 @@ absl::StatusOr<RegistryClient::Response> RegistryClient::Get(
       BERTH_RETURN_IF_ERROR(Authenticate(t.www_authenticate, scope));
       continue;
     }
-    Response r;
-    r.status = t.status;
-    r.content_type = t.content_type;
-    r.docker_content_digest = t.docker_content_digest;
-    r.www_authenticate = t.www_authenticate;
-    if (t.status / 100 == 2) return r;
-    std::string what = absl::StrCat(url, ": HTTP ", t.status, " ", RegistryError(t.error_body));
-    if (t.status == 401) {
-      // Still refused once authenticated.
-      auto [repository, action] = ScopeParts(scope);
-      if (challenge_kind_ == "basic" && options_.credentials) {
-        return absl::PermissionDeniedError(
-            absl::StrCat(host_, " refused the credentials of user \"",
-                         options_.credentials->username, "\" (basic auth): ", what));
-      }
-      if (!options_.credentials) {
-        return absl::PermissionDeniedError(absl::StrCat(host_, ": ", action, " access to ",
-                                                        repository,
-                                                        " requires authentication and no "
-                                                        "credentials were given: ",
-                                                        what));
-      }
-      return absl::PermissionDeniedError(
-          absl::StrCat(host_, ": ", action, " access to ", repository, " denied to user \"",
-                       options_.credentials->username, "\": ", what));
-    }
-    if (t.status == 404) return absl::NotFoundError(what);
-    if (t.status == 403) return absl::PermissionDeniedError(what);
-    if (t.status == 416) return absl::OutOfRangeError(what);
-    if (t.status >= 500) return absl::UnavailableError(what);
-    return absl::InvalidArgumentError(what);
+    if (t.status / 100 != 2) return ResponseError(request.url, t, scope);
+    return Response{t.status, t.content_type, t.docker_content_digest};
   }
+}
+
+absl::Status RegistryClient::Settle(const std::string& scope) {
+  if (scheme_ != Scheme::kProbe) return absl::OkStatus();
+  auto pinged = Get(
+      "", "", [](const char*, size_t) { return absl::OkStatus(); }, scope);
+  return pinged.ok() ? absl::OkStatus() : pinged.status();
 }
 
 absl::StatusOr<FetchedManifest> RegistryClient::GetManifest(const std::string& repository,
@@ -511,8 +439,8 @@ absl::StatusOr<FetchedManifest> RegistryClient::GetManifest(const std::string& r
     body.append(d, n);
     return absl::OkStatus();
   };
-  auto response = Get(absl::StrCat(repository, "/manifests/", reference), kManifestAccept, 0, sink,
-                      absl::StrCat("repository:", repository, ":pull"), nullptr);
+  auto response = Get(absl::StrCat(repository, "/manifests/", reference), kManifestAccept, sink,
+                      absl::StrCat("repository:", repository, ":pull"));
   if (!response.ok()) {
     if (response.status().code() == absl::StatusCode::kNotFound) {
       return absl::NotFoundError(absl::StrCat("manifest for ", host_, "/", repository, ":",
@@ -536,41 +464,6 @@ absl::StatusOr<FetchedManifest> RegistryClient::GetManifest(const std::string& r
                                             ", content hashes to ", m.digest.ToString()));
   }
   return m;
-}
-
-absl::StatusOr<int64_t> RegistryClient::GetBlob(
-    const std::string& repository, const Digest& digest, int64_t offset,
-    const std::function<absl::Status(const char*, size_t)>& sink,
-    const std::function<absl::Status()>& on_restart) {
-  std::string path = absl::StrCat(repository, "/blobs/", digest.ToString());
-  std::string scope = absl::StrCat("repository:", repository, ":pull");
-  int64_t delivered = 0;
-  absl::Duration delay = options_.retry_delay;
-  for (int attempt = 0;; ++attempt) {
-    int64_t from = offset + delivered;
-    std::function<absl::Status(long)> on_first_body = [&](long status) {
-      if (from > 0 && status == 200) {
-        // The registry ignored Range and sends the whole blob: start over.
-        BERTH_RETURN_IF_ERROR(on_restart());
-        offset = 0;
-        delivered = 0;
-      }
-      return absl::OkStatus();
-    };
-    std::function<absl::Status(const char*, size_t)> counted = [&](const char* d, size_t n) {
-      delivered += static_cast<int64_t>(n);
-      return sink(d, n);
-    };
-    auto response = Get(path, "", from, counted, scope, &on_first_body);
-    if (response.ok()) return offset + delivered;
-    absl::StatusCode code = response.status().code();
-    bool transient = code == absl::StatusCode::kUnavailable;
-    if (!transient || attempt >= options_.retries) return response.status();
-    LogWarn("{}: {}; retrying from byte {} in {}", digest.ToString(), response.status().message(),
-            offset + delivered, absl::FormatDuration(delay));
-    absl::SleepFor(delay);
-    delay *= 2;
-  }
 }
 
 }  // namespace berth::runtimed

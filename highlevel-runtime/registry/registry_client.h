@@ -1,5 +1,6 @@
 // A client of the OCI distribution API (/v2/...) over libcurl: manifests and
-// blobs of one registry host.
+// blobs of one registry host (blobs through registry/blob_downloads.h, which
+// prepares its transfers here).
 //
 // Transport, as docker does it: HTTPS, verified against the system's CAs plus
 // the registry's own from docker's certs.d layout (<certs_dir>/<host:port>/:
@@ -18,6 +19,8 @@
 // naming the registry.
 #pragma once
 
+#include <curl/curl.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -26,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/digest.h"
+#include "highlevel-runtime/registry/http_transfer.h"
 
 namespace berth::runtimed {
 
@@ -71,16 +75,29 @@ class RegistryClient {
   absl::StatusOr<FetchedManifest> GetManifest(const std::string& repository,
                                               const std::string& reference);
 
-  // GET /v2/<repository>/blobs/<digest>, each chunk to `sink` as it arrives,
-  // starting at byte `offset` (Range) when > 0. `on_restart` is called when the
-  // server ignores the Range and sends the whole blob (the caller discards what
-  // it had), before any of it reaches `sink`. A connection that breaks is
-  // resumed from where it stopped (options().retries times, with backoff).
-  // Returns the blob's size so far (offset + bytes delivered).
-  absl::StatusOr<int64_t> GetBlob(const std::string& repository, const Digest& digest,
-                                  int64_t offset,
-                                  const std::function<absl::Status(const char*, size_t)>& sink,
-                                  const std::function<absl::Status()>& on_restart);
+  // What a GET on one handle needs while it runs (Prepare fills it).
+  struct Request {
+    std::string url;
+    CurlSlist headers;
+    std::string userpwd, range;
+  };
+  // Sets up `curl` for GET <scheme>://host/v2/<path>: the scheme settled so
+  // far, this registry's TLS options, the credentials or token held for
+  // `scope`, Accept (when not empty), Range from `offset` (when > 0),
+  // timeouts, redirects. The caller attaches an HttpTransfer.
+  void Prepare(CURL* curl, const std::string& path, const std::string& accept, int64_t offset,
+               const std::string& scope, Request& request) const;
+  // The status for a request that ended with a transport error (rc).
+  absl::Status TransportError(const std::string& url, CURLcode rc, const HttpTransfer& t) const;
+  // The status for a request answered with a non-2xx status.
+  absl::Status ResponseError(const std::string& url, const HttpTransfer& t,
+                             const std::string& scope) const;
+  // Answers a 401's WWW-Authenticate challenge: fetches a token for scope
+  // (bearer) or sends the credentials from now on (basic).
+  absl::Status Authenticate(const std::string& challenge, const std::string& scope);
+  // Settles HTTPS or plain HTTP (and authenticates for scope) with GET /v2/
+  // when no request has settled it yet; a no-op after.
+  absl::Status Settle(const std::string& scope);
 
   const std::string& host() const { return host_; }
   const RegistryOptions& options() const { return options_; }
@@ -88,16 +105,14 @@ class RegistryClient {
  private:
   struct Response {
     long status = 0;
-    std::string content_type, docker_content_digest, www_authenticate;
+    std::string content_type, docker_content_digest;
   };
-  // GET https?://host/v2/<path>.
-  absl::StatusOr<Response> Get(const std::string& path, const std::string& accept, int64_t offset,
+  // GET https?://host/v2/<path>, probing the scheme and answering a challenge.
+  absl::StatusOr<Response> Get(const std::string& path, const std::string& accept,
                                const std::function<absl::Status(const char*, size_t)>& sink,
-                               const std::string& scope,
-                               const std::function<absl::Status(long)>* on_first_body);
-  absl::Status Authenticate(const std::string& challenge, const std::string& scope);
+                               const std::string& scope);
   // The TLS options of this registry on a handle about to speak HTTPS.
-  void ConfigureTls(void* curl) const;
+  void ConfigureTls(CURL* curl) const;
   absl::Status TlsVerificationError(const std::string& url, const std::string& why) const;
   absl::Status LoadCertsDir();
 

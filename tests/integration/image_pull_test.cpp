@@ -2,10 +2,12 @@
 // 127.0.0.1 (tests/fixtures/registry.sh) serving the offline busybox image as
 // an OCI manifest and, through skopeo --format v2s2, as Docker schema 2. The
 // registry and the content stores live in one temp dir, removed at the end.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -259,6 +261,39 @@ TEST_CASE("pull: a download cut off earlier resumes from its ingest (Range)") {
   }
   CHECK(resumed);
   CHECK(s.store->Has(*berth::ParseDigest(registry.top_layer)));
+}
+
+TEST_CASE("pull: connections cut in the middle of the layers are resumed with Range") {
+  OwnRegistry registry;
+  Store s;
+  // A proxy that sends half of each blob's first answer, then hangs up.
+  std::string port_file = registry.dir + "/proxy.port", log = registry.dir + "/proxy.log";
+  berth::SpawnOptions spawn;
+  spawn.argv = {"/usr/bin/python3", BERTH_FIXTURES "/../integration/cutting_proxy.py",
+                registry.address, port_file, log};
+  auto proxy = berth::Spawn(spawn);
+  REQUIRE(proxy.ok());
+  for (int i = 0; i < 100 && !std::filesystem::exists(port_file); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto port = berth::ReadFileToString(port_file);
+  REQUIRE(port.ok());
+  std::vector<PullProgress> events;
+  auto image = Pull(*s.store, "127.0.0.1:" + *port + "/layered:latest", &events);
+  INFO(image.status().ToString());
+  REQUIRE(image.ok());
+  REQUIRE(image->parsed.layers.size() == 2);
+  auto requests = berth::ReadFileToString(log);
+  REQUIRE(requests.ok());
+  INFO(*requests);
+  for (const Descriptor& layer : image->parsed.layers) {
+    CHECK(s.store->Has(*berth::ParseDigest(layer.digest)));
+    // Asked again from the half it had.
+    CHECK(absl::StrContains(*requests,
+                            absl::StrCat("/blobs/", layer.digest, " bytes=", layer.size / 2, "-")));
+  }
+  REQUIRE(proxy->Signal(SIGTERM).ok());
+  (void)proxy->Wait();
 }
 
 TEST_CASE("pull: a blob downloaded whole but never committed is committed, not fetched again") {

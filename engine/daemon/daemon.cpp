@@ -494,6 +494,11 @@ absl::Status Daemon::StartLocked(Entry& e) {
       (void)runtimed_.tasks().Delete(runtimed_.Context().get(), del, &ignored);
     }
   }
+  if (!st.ok()) {
+    // The fifos of a run that never was.
+    io->RemoveFifos();
+    io.reset();
+  }
   std::lock_guard lock(e.mu);
   if (!st.ok()) {
     e.c.state.error = std::string(st.message());
@@ -639,7 +644,12 @@ absl::StatusOr<WaitResult> Daemon::Wait(const std::string& ref, WaitCondition co
   };
   while (!done()) {
     e->cv.wait_for(lock, std::chrono::milliseconds(250));
-    if (!done() && cancelled()) return absl::CancelledError("the client went away");
+    if (done()) break;
+    // The client's poll, outside the container's lock.
+    lock.unlock();
+    const bool gone = cancelled();
+    lock.lock();
+    if (gone && !done()) return absl::CancelledError("the client went away");
   }
   WaitResult result;
   result.status_code = e->c.state.exit_code;

@@ -210,6 +210,18 @@ absl::StatusOr<std::vector<api::Image>> ImageService::All() {
 absl::StatusOr<ResolvedImage> ImageService::Resolve(const std::string& ref) {
   auto not_found = absl::NotFoundError(absl::StrCat("No such image: ", ref));
   if (ref.empty()) return not_found;
+  // The common case, a name runtimed has: one lookup rather than a list.
+  if (auto parsed = runtimed::ParseImageReference(ref); parsed.ok()) {
+    api::GetImageRequest get;
+    get.set_name(parsed->String());
+    api::Image image;
+    grpc::Status got = runtimed_.images().Get(runtimed_.Context().get(), get, &image);
+    if (got.ok()) {
+      BERTH_ASSIGN_OR_RETURN(nlohmann::json config, Config(image.config().digest()));
+      return ResolvedImage{image.config().digest(), image.name(), std::move(config), image};
+    }
+    if (got.error_code() != grpc::StatusCode::NOT_FOUND) return FromGrpc(got);
+  }
   BERTH_ASSIGN_OR_RETURN(std::vector<api::Image> images, All());
   const api::Image* found = nullptr;
   // A name (tag or digest reference) first, as docker does.

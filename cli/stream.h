@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "common/fd_util.h"
 
 namespace berth::cli {
 
@@ -29,7 +30,10 @@ class StreamDemuxer {
   std::string buf_;
 };
 
-// Writes all of data to fd (retrying short writes and EINTR).
-absl::Status WriteAll(int fd, std::string_view data);
+// common/fd_util's WriteAll (short writes and EINTR retried) for the CLI's
+// std::string_view (Debian's Abseil has its own string_view).
+inline absl::Status WriteAll(int fd, std::string_view data) {
+  return berth::WriteAll(fd, absl::string_view(data.data(), data.size()));
+}
 
 }  // namespace berth::cli

@@ -6,6 +6,7 @@
 #include "cli/format/units.h"
 
 using namespace berth::cli;
+using berth::RAMInBytes;
 
 TEST_CASE("units: HumanSizeWithPrecision and HumanSize as go-units") {
   CHECK(HumanSizeWithPrecision(0, 3) == "0B");

@@ -40,6 +40,8 @@ absl::Status Serve(const Options& options) {
   AddContainerRoutes(router, *daemon);
   AddImageRoutes(router, *daemon);
   AddExecRoutes(router, *daemon);
+  AddEventRoutes(router, *daemon);
+  AddStatsRoutes(router, *daemon);
   http::ServerOptions server_options;
   server_options.min_api_version = kMinApiVersion;
   server_options.max_api_version = kMaxApiVersion;

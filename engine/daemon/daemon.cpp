@@ -156,7 +156,10 @@ absl::StatusOr<ContainerIo::Options> InitIoOptions(const Container& c, const std
 
 Daemon::Daemon(const DaemonOptions& options, RuntimedClient& runtimed,
                std::unique_ptr<ContainerStore> store)
-    : options_(options), runtimed_(runtimed), store_(std::move(store)), images_(runtimed) {}
+    : options_(options),
+      runtimed_(runtimed),
+      store_(std::move(store)),
+      images_(runtimed, &events_) {}
 
 std::string Daemon::ContainerDir(const std::string& id) const {
   return absl::StrCat(options_.data_root, "/containers/", id);
@@ -270,8 +273,8 @@ absl::StatusOr<std::string> Daemon::Create(const std::string& requested_name,
   if (c.host_config.is_null()) c.host_config = nlohmann::json::object();
   // The defaults dockerd fills in (clients read them back from inspect).
   {
-    auto log_config = ResolveLogConfig(c.host_config.value("LogConfig", nlohmann::json()),
-                                       options_.log_opts);
+    auto log_config =
+        ResolveLogConfig(c.host_config.value("LogConfig", nlohmann::json()), options_.log_opts);
     if (!log_config.ok()) return log_config.status();
     c.host_config["LogConfig"] = std::move(*log_config);
   }
@@ -432,6 +435,7 @@ absl::StatusOr<std::string> Daemon::Create(const std::string& requested_name,
   std::lock_guard entry_lock(e->mu);
   e->c = c;
   e->removed = false;
+  LogEvent(c, "create");
   LogInfo("container {} created as {}", c.id, c.name);
   return c.id;
 }
@@ -518,6 +522,7 @@ absl::Status Daemon::StartLocked(Entry& e) {
   e.c.state.error.clear();
   e.c.state.started_at = absl::Now();
   e.c.has_been_started = true;
+  LogEvent(e.c, "start");
   BERTH_RETURN_IF_ERROR(Save(e));
   LogInfo("container {} started, pid {} (task created in {}, started in {})", id, created.pid(),
           absl::FormatDuration(task_created - begin),
@@ -535,6 +540,7 @@ absl::Status Daemon::SendSignal(Entry& e, int signal) {
   BERTH_RETURN_IF_ERROR(st);
   // As dockerd: a paused container gets the signal once it is resumed.
   std::lock_guard lock(e.mu);
+  LogEvent(e.c, "kill", {{"signal", std::to_string(signal)}});
   if (e.c.state.paused && e.c.state.running) {
     api::ResumeTaskRequest resume;
     resume.set_container_id(e.c.id);
@@ -577,11 +583,18 @@ absl::StatusOr<bool> Daemon::Stop(const std::string& ref, std::optional<int> tim
     }
   }
   if (timeout) seconds = *timeout;
+  auto stopped = [&] {
+    std::lock_guard lock(e->mu);
+    LogEvent(e->c, "stop");
+    return true;
+  };
   {
     std::lock_guard op(e->op);
     BERTH_RETURN_IF_ERROR(SendSignal(*e, stop_signal));
   }
-  if (WaitExit(*e, seconds < 0 ? absl::InfiniteDuration() : absl::Seconds(seconds))) return true;
+  if (WaitExit(*e, seconds < 0 ? absl::InfiniteDuration() : absl::Seconds(seconds))) {
+    return stopped();
+  }
   LogInfo("container {} did not stop within {}s of signal {}: killing it", e->c.id, seconds,
           stop_signal);
   {
@@ -592,7 +605,7 @@ absl::StatusOr<bool> Daemon::Stop(const std::string& ref, std::optional<int> tim
     return absl::DeadlineExceededError(
         absl::StrCat("container ", e->c.id, " did not exit 30 s after SIGKILL"));
   }
-  return true;
+  return stopped();
 }
 
 absl::Status Daemon::Restart(const std::string& ref, std::optional<int> timeout) {
@@ -606,6 +619,8 @@ absl::Status Daemon::Restart(const std::string& ref, std::optional<int> timeout)
   }
   BERTH_ASSIGN_OR_RETURN(bool started, StartContainer(e->c.id));
   (void)started;
+  std::lock_guard lock(e->mu);
+  LogEvent(e->c, "restart");
   return absl::OkStatus();
 }
 
@@ -667,6 +682,7 @@ void Daemon::HandleOom(const std::string& id) {
   }
   std::lock_guard lock(e->mu);
   e->c.state.oom_killed = true;
+  LogEvent(e->c, "oom");
 }
 
 void Daemon::DeleteTask(const std::string& id) {
@@ -700,6 +716,7 @@ absl::Status Daemon::Forget(Entry& e) {
   DropExecs(e.c.id);
   std::lock_guard lock(e.mu);
   e.removed = true;
+  LogEvent(e.c, "destroy");
   e.cv.notify_all();
   return absl::OkStatus();
 }
@@ -734,6 +751,12 @@ void Daemon::HandleExit(const std::string& id, uint32_t exit_status, absl::Time 
     e->c.state.pid = 0;
     e->c.state.exit_code = static_cast<int>(exit_status);
     e->c.state.finished_at = exited_at;
+    const absl::Time started = e->c.state.started_at;
+    const int64_t ran = started == absl::InfinitePast()
+                            ? 0
+                            : std::max<int64_t>(0, absl::ToInt64Seconds(exited_at - started));
+    LogEvent(e->c, "die",
+             {{"exitCode", std::to_string(exit_status)}, {"execDuration", std::to_string(ran)}});
     auto_remove = e->c.host_config.value("AutoRemove", false);
     if (auto_remove) e->c.state.removing = true;
     if (absl::Status saved = Save(*e); !saved.ok()) {
@@ -936,6 +959,7 @@ absl::StatusOr<Daemon::AttachTarget> Daemon::ForAttach(const std::string& ref) {
   t.open_stdin = e->c.config.value("OpenStdin", false);
   t.stdin_once = e->c.config.value("StdinOnce", false);
   t.hub = e->hub;
+  LogEvent(e->c, "attach");
   return t;
 }
 
@@ -1041,8 +1065,9 @@ void Daemon::Reconcile() {
       if (!e->io) {
         auto io_options = InitIoOptions(e->c, ExecDir(e->c.id));
         if (io_options.ok()) io_options->reopen = true;
-        auto io = io_options.ok() ? ContainerIo::Open(*io_options, e->hub)
-                                  : absl::StatusOr<std::unique_ptr<ContainerIo>>(io_options.status());
+        auto io = io_options.ok()
+                      ? ContainerIo::Open(*io_options, e->hub)
+                      : absl::StatusOr<std::unique_ptr<ContainerIo>>(io_options.status());
         if (io.ok()) {
           (*io)->Start();
           e->io = std::move(*io);

@@ -20,6 +20,7 @@
 #include "engine/daemon/container.h"
 #include "engine/daemon/container_io.h"
 #include "engine/daemon/container_store.h"
+#include "engine/daemon/event_log.h"
 #include "engine/daemon/exec.h"
 #include "engine/daemon/image_service.h"
 #include "engine/daemon/log_config.h"
@@ -56,6 +57,8 @@ class Daemon {
   ~Daemon();
 
   ImageService& images() { return images_; }
+  // GET /events: what happened to containers and images.
+  EventLog& events() { return events_; }
   const DaemonOptions& options() const { return options_; }
 
   // POST /containers/create: the body is Docker's Config with HostConfig.
@@ -103,6 +106,15 @@ class Daemon {
   absl::StatusOr<nlohmann::ordered_json> Top(const std::string& ref, const std::string& ps_args);
   absl::Status Rename(const std::string& ref, const std::string& new_name);
 
+  // --- daemon_stats.cpp ---
+  struct StatsTarget {
+    std::string id, name;
+    bool running = false;  // and not restarting: dockerd's test for live stats
+  };
+  absl::StatusOr<StatsTarget> ForStats(const std::string& ref);
+  // One sample of the running task's cgroup (Tasks.Stats).
+  absl::StatusOr<api::StatsResponse> TaskStats(const std::string& id);
+
   // --- daemon_exec.cpp ---
   // POST /containers/{id}/exec: the new exec's id.
   absl::StatusOr<std::string> CreateExec(const std::string& ref, const nlohmann::json& body);
@@ -137,6 +149,11 @@ class Daemon {
          std::unique_ptr<ContainerStore> store);
   absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& ref);
   absl::Status Save(Entry& e);  // e.mu held
+  // Tells GET /events (e.mu held, or c otherwise stable).
+  void LogEvent(const Container& c, std::string action,
+                const std::map<std::string, std::string>& extra = {}) {
+    events_.Publish(ContainerEvent(c, std::move(action), extra));
+  }
   // Waits (e.mu held by lock) until the run's stdin is open; false if the run
   // ended or never came.
   bool WaitForStdin(Entry& e, std::unique_lock<std::mutex>& lock);
@@ -173,6 +190,7 @@ class Daemon {
   DaemonOptions options_;
   RuntimedClient& runtimed_;
   std::unique_ptr<ContainerStore> store_;
+  EventLog events_;
   ImageService images_;
 
   std::mutex mu_;  // guards containers_

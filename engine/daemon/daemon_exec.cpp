@@ -143,6 +143,10 @@ absl::StatusOr<std::string> Daemon::CreateExec(const std::string& ref, const nlo
                                           (*it)[1].is_number_unsigned()) {
     ex->console_size = {(*it)[0].get<uint32_t>(), (*it)[1].get<uint32_t>()};
   }
+  {
+    std::lock_guard lock(e->mu);
+    LogEvent(e->c, ExecAction("exec_create", ex->entrypoint, ex->arguments), {{"execID", ex->id}});
+  }
   std::lock_guard lock(execs_mu_);
   execs_[ex->id] = ex;
   return ex->id;
@@ -306,6 +310,10 @@ absl::Status Daemon::StartExec(const std::shared_ptr<Exec>& ex) {
     return fail(st);
   }
   io->Start();
+  {
+    std::lock_guard lock(e->mu);  // before start_done: exec_die comes after it
+    LogEvent(e->c, ExecAction("exec_start", ex->entrypoint, ex->arguments), {{"execID", ex->id}});
+  }
   std::lock_guard lock(ex->mu);
   ex->io = std::move(io);
   ex->pid = static_cast<int>(started.pid());
@@ -337,6 +345,11 @@ void Daemon::HandleExecExit(const std::string& container_id, const std::string& 
     }
     io->RemoveFifos();
     io.reset();
+  }
+  // Told before the exec's stream ends: its client goes on knowing it died.
+  if (auto e = Find(container_id); e.ok()) {
+    std::lock_guard lock((*e)->mu);
+    LogEvent((*e)->c, "exec_die", {{"execID", exec_id}, {"exitCode", std::to_string(exit_status)}});
   }
   if (ex) {
     std::lock_guard lock(ex->mu);

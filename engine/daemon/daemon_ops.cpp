@@ -41,7 +41,11 @@ absl::Status Daemon::Resize(const std::string& ref, uint32_t height, uint32_t wi
   request.set_width(width);
   request.set_height(height);
   api::ResizePtyResponse ignored;
-  return FromGrpc(runtimed_.tasks().ResizePty(runtimed_.Context().get(), request, &ignored));
+  BERTH_RETURN_IF_ERROR(
+      FromGrpc(runtimed_.tasks().ResizePty(runtimed_.Context().get(), request, &ignored)));
+  std::lock_guard lock(e->mu);
+  LogEvent(e->c, "resize", {{"height", std::to_string(height)}, {"width", std::to_string(width)}});
+  return absl::OkStatus();
 }
 
 absl::Status Daemon::Pause(const std::string& ref) {
@@ -65,6 +69,7 @@ absl::Status Daemon::Pause(const std::string& ref) {
   }
   std::lock_guard lock(e->mu);
   e->c.state.paused = true;
+  LogEvent(e->c, "pause");
   BERTH_RETURN_IF_ERROR(Save(*e));
   LogInfo("container {} paused", e->c.id);
   return absl::OkStatus();
@@ -90,6 +95,7 @@ absl::Status Daemon::Unpause(const std::string& ref) {
   }
   std::lock_guard lock(e->mu);
   e->c.state.paused = false;
+  LogEvent(e->c, "unpause");
   BERTH_RETURN_IF_ERROR(Save(*e));
   LogInfo("container {} unpaused", e->c.id);
   return absl::OkStatus();
@@ -166,6 +172,10 @@ absl::StatusOr<nlohmann::ordered_json> Daemon::Top(const std::string& ref,
     previous_contained = contained(pid);
     if (previous_contained) append(fields);
   }
+  {
+    std::lock_guard lock(e->mu);
+    LogEvent(e->c, "top");
+  }
   nlohmann::ordered_json out;
   out["Processes"] = std::move(processes);
   out["Titles"] = titles;
@@ -204,6 +214,7 @@ absl::Status Daemon::Rename(const std::string& ref, const std::string& new_name_
     e->c.name = old_name;
     return saved;
   }
+  LogEvent(e->c, "rename", {{"oldName", "/" + old_name}});
   LogInfo("container {} renamed from {} to {}", e->c.id, old_name, new_name);
   return absl::OkStatus();
 }

@@ -170,6 +170,16 @@ absl::Status ImageService::Pull(const std::string& reference, const std::string&
     return status;
   }
   start();
+  // dockerd's LogImageEvent(FamiliarString(ref), FamiliarName(ref), "pull").
+  {
+    std::string familiar = FamiliarName(ref.String());
+    std::string name = familiar.substr(0, familiar.find('@'));
+    if (size_t colon = name.rfind(':');
+        colon != std::string::npos && name.find('/', colon) == std::string::npos) {
+      name.resize(colon);
+    }
+    Publish(ImageEvent("pull", familiar, name));
+  }
   emit({{"status", absl::StrCat("Digest: ", pulled.target().digest())}});
   emit({{"status",
          before == pulled.target().digest()
@@ -348,6 +358,10 @@ absl::StatusOr<nlohmann::ordered_json> ImageService::Inspect(const std::string& 
   };
 }
 
+void ImageService::Publish(Event e) {
+  if (events_ != nullptr) events_->Publish(std::move(e));
+}
+
 absl::StatusOr<nlohmann::json> ImageService::Remove(
     const std::string& ref, bool force, const std::function<bool(const std::string&)>& in_use) {
   BERTH_ASSIGN_OR_RETURN(ResolvedImage image, Resolve(ref));
@@ -376,8 +390,12 @@ absl::StatusOr<nlohmann::json> ImageService::Remove(
     BERTH_RETURN_IF_ERROR(
         FromGrpc(runtimed_.images().Delete(runtimed_.Context().get(), request, &response)));
     out.push_back({{"Untagged", FamiliarName(name)}});
+    Publish(ImageEvent("untag", image.id, image.id));  // as dockerd names them
   }
-  if (last) out.push_back({{"Deleted", image.id}});
+  if (last) {
+    out.push_back({{"Deleted", image.id}});
+    Publish(ImageEvent("delete", image.id, image.id));
+  }
   return out;
 }
 

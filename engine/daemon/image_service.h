@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/daemon/event_log.h"
 #include "engine/runtimed_client.h"
 
 namespace berth::engine {
@@ -28,7 +29,9 @@ std::string FamiliarName(const std::string& normalized);
 
 class ImageService {
  public:
-  explicit ImageService(RuntimedClient& runtimed) : runtimed_(runtimed) {}
+  // events: where pull, untag and delete are told (none when null).
+  explicit ImageService(RuntimedClient& runtimed, EventLog* events = nullptr)
+      : runtimed_(runtimed), events_(events) {}
 
   // Pulls reference ("busybox", "127.0.0.1:5000/x:1"), sending Docker's JSON
   // progress messages to emit. Errors found before the first message are
@@ -52,7 +55,10 @@ class ImageService {
   absl::StatusOr<nlohmann::json> Config(const std::string& digest);
   absl::StatusOr<std::vector<api::Image>> All();
 
+  void Publish(Event e);
+
   RuntimedClient& runtimed_;
+  EventLog* events_;
   std::mutex mu_;
   std::map<std::string, nlohmann::json> configs_;  // by digest; content never changes
 };

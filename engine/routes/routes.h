@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "engine/daemon/daemon.h"
 #include "engine/http/response_writer.h"
 #include "engine/http/router.h"
@@ -23,6 +24,15 @@ void AddSystemRoutes(http::Router& router, Daemon& daemon, RuntimedClient& runti
 void AddContainerRoutes(http::Router& router, Daemon& daemon);
 void AddImageRoutes(http::Router& router, Daemon& daemon);
 void AddExecRoutes(http::Router& router, Daemon& daemon);
+// GET /events (event_routes.cpp).
+void AddEventRoutes(http::Router& router, Daemon& daemon);
+// GET /containers/{id}/stats (stats_routes.cpp).
+void AddStatsRoutes(http::Router& router, Daemon& daemon);
+
+// The since/until of /events: "" is unset (InfinitePast), else a unix
+// timestamp with an optional fraction, a Go duration before now ("10m") or
+// an RFC 3339 time; InvalidArgument otherwise.
+absl::StatusOr<absl::Time> ParseEventTime(const std::string& text, absl::Time now);
 
 // Sends an error status with Docker's HTTP code: NotFound 404, AlreadyExists
 // and FailedPrecondition 409, InvalidArgument 400, PermissionDenied 403,

@@ -346,19 +346,15 @@ grep -q 'Error response from daemon: .*logger.*' "$tmp/err" || die "rename to a 
 rc=$(run_rc "$tmp/out" "$tmp/err" rename box2)
 expect_eq "rename with one argument exits 1" "$rc" 1
 
-# --- stats (berthd does not serve /containers/{id}/stats yet: issue #8) -------------------
-if [[ $target == berthd ]]; then
-    echo "skip: stats against berthd (no /containers/{id}/stats yet)"
-else
-    out=$(c stats --no-stream box2)
-    printf '%s\n' "$out" | sed 's/^/  | /'
-    head -n 1 <<<"$out" |
-        grep -qE '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS$' || die "stats: header"
-    grep -qE '^[0-9a-f]{12} +box2 +[0-9.]+% +[0-9.]+[KMGT]?i?B / [0-9.]+[KMGT]?i?B +[0-9.]+% +.+ / .+ +.+ / .+ +1$' <<<"$out" ||
-        die "stats: no row for box2"
-    pass "stats --no-stream"
-    expect_eq "stats --format" "$(c stats --no-stream --format '{{.Name}} {{.PIDs}}' box2)" "box2 1"
-fi
+# --- stats ---------------------------------------------------------------------------------
+out=$(c stats --no-stream box2)
+printf '%s\n' "$out" | sed 's/^/  | /'
+head -n 1 <<<"$out" |
+    grep -qE '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS$' || die "stats: header"
+grep -qE '^[0-9a-f]{12} +box2 +[0-9.]+% +[0-9.]+[KMGT]?i?B / [0-9.]+[KMGT]?i?B +[0-9.]+% +.+ / .+ +.+ / .+ +1$' <<<"$out" ||
+    die "stats: no row for box2"
+pass "stats --no-stream"
+expect_eq "stats --format" "$(c stats --no-stream --format '{{.Name}} {{.PIDs}}' box2)" "box2 1"
 
 # --- attach ---------------------------------------------------------------------------------
 c run -d -i --name reader --network none "$img" sh -c 'read x; echo got $x; exit 4' >/dev/null
@@ -378,22 +374,18 @@ expect_eq "attach --no-stdin: output" "$out" talking
 expect_eq "attach --no-stdin: stderr" "$(cat "$tmp/err")" err-talk
 expect_eq "attach --no-stdin: exit code" "$rc" 2
 
-# --- events (berthd does not serve /events yet: issue #8) ---------------------------------
-if [[ $target == berthd ]]; then
-    echo "skip: events against berthd (no /events yet)"
-else
-    events_until=$(date +%s)
-    out=$(c events --since "$events_since" --until "$events_until" --filter container=logger)
-    printf '%s\n' "$out" | head -n 3 | sed 's/^/  | /'
-    logger_id=$(c inspect -f '{{.Id}}' logger)
-    grep -qE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}(Z|[+-][0-9]{2}:[0-9]{2}) container create $logger_id \(image=$img, name=logger\)$" <<<"$out" ||
-        die "events: no create line for logger"
-    grep -qE " container start $logger_id \(image=$img, name=logger\)$" <<<"$out" || die "events: no start line for logger"
-    pass "events --since/--until/--filter"
-    expect_eq "events --format" \
-        "$(c events --since "$events_since" --until "$events_until" --filter container=logger --filter event=start --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}')" \
-        "container start logger"
-fi
+# --- events --------------------------------------------------------------------------------
+events_until=$(date +%s)
+out=$(c events --since "$events_since" --until "$events_until" --filter container=logger)
+printf '%s\n' "$out" | head -n 3 | sed 's/^/  | /'
+logger_id=$(c inspect -f '{{.Id}}' logger)
+grep -qE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}(Z|[+-][0-9]{2}:[0-9]{2}) container create $logger_id \(image=$img, name=logger\)$" <<<"$out" ||
+    die "events: no create line for logger"
+grep -qE " container start $logger_id \(image=$img, name=logger\)$" <<<"$out" || die "events: no start line for logger"
+pass "events --since/--until/--filter"
+expect_eq "events --format" \
+    "$(c events --since "$events_since" --until "$events_until" --filter container=logger --filter event=start --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}')" \
+    "container start logger"
 
 for n in logger ticker ttylog box2 reader talker; do c rm -f "$n" >/dev/null; done
 expect_eq "no container left" "$(c ps -aq)" ""

@@ -16,8 +16,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
+import urllib.parse
 
 import docker
 
@@ -497,6 +499,221 @@ class EngineTest(unittest.TestCase):
         with self.assertRaises(docker.errors.APIError) as e:
             c.resize(height=10, width=10)
         self.assertEqual(e.exception.status_code, 409)
+        c.remove()
+
+    # --- /events ---------------------------------------------------------------------------
+
+    def events(self, **params):
+        """GET /events with params; (status, [event objects] or the error body)."""
+        status, body = self.stack.request("GET", "/v1.41/events?" + urllib.parse.urlencode(params))
+        if status != 200:
+            return status, json.loads(body)
+        return status, [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+
+    def berthd_threads(self):
+        return len(os.listdir("/proc/%d/task" % self.stack.berthd_pid()))
+
+    def test_events_replay_in_order(self):
+        since = "%.9f" % time.time()
+        c = self.docker.containers.run(IMAGE, ["sh", "-c", "exit 3"], detach=True,
+                                       name="evented", labels={"evt": "yes"})
+        self.assertEqual(c.wait(timeout=10)["StatusCode"], 3)
+        c.remove()
+        other = self.docker.containers.create(IMAGE, ["true"], name="other")
+        time.sleep(0.01)
+        until = "%.9f" % time.time()
+        other.remove()  # after until: not replayed
+        status, events = self.events(since=since, until=until)
+        self.assertEqual(status, 200, events)
+        self.assertEqual([(e["Actor"]["ID"], e["Action"]) for e in events],
+                         [(c.id, "create"), (c.id, "start"), (c.id, "die"), (c.id, "destroy"),
+                          (other.id, "create")])
+        nanos = [e["timeNano"] for e in events]
+        self.assertEqual(nanos, sorted(nanos))
+        die = events[2]
+        self.assertEqual(list(die), ["status", "id", "from", "Type", "Action", "Actor", "scope",
+                                     "time", "timeNano"])
+        self.assertEqual((die["status"], die["id"], die["from"], die["Type"], die["scope"]),
+                         ("die", c.id, IMAGE, "container", "local"))
+        attrs = die["Actor"]["Attributes"]
+        self.assertEqual((attrs["exitCode"], attrs["name"], attrs["image"], attrs["evt"]),
+                         ("3", "evented", IMAGE, "yes"))
+        self.assertEqual(die["time"], die["timeNano"] // 10**9)
+        self.assertGreaterEqual(die["time"], int(float(since)))
+        # The SDK's events() with the same window.
+        sdk = list(self.docker.events(since=int(float(since)), until=int(float(until)) + 1,
+                                      filters={"container": c.id}, decode=True))
+        self.assertEqual([e["Action"] for e in sdk], ["create", "start", "die", "destroy"])
+        # An until in the future: the replay, then what happens until then, then the end.
+        start = time.monotonic()
+        result = {}
+        reader = threading.Thread(target=lambda: result.update(
+            r=self.events(since=since, until="%.3f" % (time.time() + 2))))
+        reader.start()
+        time.sleep(0.5)
+        late = self.docker.containers.create(IMAGE, ["true"], name="late")
+        reader.join(10)
+        self.assertGreaterEqual(time.monotonic() - start, 1.7)
+        self.assertLess(time.monotonic() - start, 6)
+        status, events = result["r"]
+        self.assertEqual(status, 200)
+        self.assertEqual([(e["Actor"]["ID"], e["Action"]) for e in events][-3:],
+                         [(other.id, "create"), (other.id, "destroy"), (late.id, "create")])
+        late.remove()
+
+    def test_events_filters(self):
+        since = "%.9f" % time.time()
+        a = self.docker.containers.run(IMAGE, ["true"], detach=True, name="ev-a",
+                                       labels={"tier": "front"})
+        b = self.docker.containers.run(IMAGE, ["true"], detach=True, name="ev-b",
+                                       labels={"tier": "back"})
+        a.wait(timeout=10)
+        b.wait(timeout=10)
+        e = self.docker.containers.run(IMAGE, ["sleep", "30"], detach=True, name="ev-exec")
+        e.exec_run(["true"])
+        e.remove(force=True)
+        until = "%.9f" % time.time()
+
+        def actions(filters):
+            status, events = self.events(since=since, until=until, filters=json.dumps(filters))
+            self.assertEqual(status, 200, events)
+            return [(x["Actor"]["Attributes"].get("name"), x["Action"]) for x in events]
+
+        self.assertEqual(actions({"container": {"ev-a": True}}),
+                         [("ev-a", "create"), ("ev-a", "start"), ("ev-a", "die")])
+        self.assertEqual(actions({"container": {b.id[:12]: True}, "event": {"die": True}}),
+                         [("ev-b", "die")])
+        self.assertEqual(actions({"event": {"start": True}}),
+                         [("ev-a", "start"), ("ev-b", "start"), ("ev-exec", "start")])
+        self.assertEqual(actions({"label": {"tier=back": True}}),
+                         [("ev-b", "create"), ("ev-b", "start"), ("ev-b", "die")])
+        self.assertEqual(actions({"label": {"tier": True}, "event": {"create": True}}),
+                         [("ev-a", "create"), ("ev-b", "create")])
+        self.assertEqual(actions({"type": {"image": True}}), [])
+        self.assertEqual(actions({"type": {"container": True}, "container": {"ev-exec": True}}),
+                         [("ev-exec", "create"), ("ev-exec", "start"),
+                          ("ev-exec", "exec_create: true "), ("ev-exec", "exec_start: true "),
+                          ("ev-exec", "exec_die"), ("ev-exec", "kill"), ("ev-exec", "die"),
+                          ("ev-exec", "destroy")])
+        # exec_start names the actions that begin with it, as dockerd's filter.
+        self.assertEqual(actions({"event": {"exec_start": True}}), [("ev-exec", "exec_start: true ")])
+        # The old list form of filters.
+        self.assertEqual(actions({"container": ["ev-a"], "event": ["die"]}), [("ev-a", "die")])
+        a.remove()
+        b.remove()
+
+    def test_events_bad_requests(self):
+        for filters in ("{not json", '{"bogus":{"x":true}}', '{"type":{"car":true}}'):
+            status, body = self.events(filters=filters)
+            self.assertEqual(status, 400, body)
+            self.assertEqual(list(body), ["message"])
+            self.assertTrue(body["message"])
+            self.assertNotIn("\n", body["message"])
+        status, body = self.events(since="yesterday")
+        self.assertEqual(status, 400, body)
+        status, body = self.events(since="200", until="100")
+        self.assertEqual(status, 400, body)
+        self.assertIn("cannot be after", body["message"])
+
+    def test_events_stream_sees_start_then_die(self):
+        stream = self.docker.events(decode=True, filters={"container": "streamer"})
+        seen = []
+        done = threading.Event()
+
+        def read():
+            for e in stream:
+                seen.append(e["Action"])
+                if e["Action"] == "die":
+                    break
+            done.set()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        time.sleep(0.3)  # subscribed
+        c = self.docker.containers.run(IMAGE, ["sh", "-c", "sleep 0.5; exit 0"], detach=True,
+                                       name="streamer")
+        self.assertTrue(done.wait(15), seen)
+        stream.close()
+        self.assertEqual(seen, ["create", "start", "die"])
+        c.remove()
+
+    def test_events_client_gone_releases_subscriber(self):
+        before = self.berthd_threads()
+        socks = []
+        for _ in range(5):
+            raw = socket.socket(socket.AF_UNIX)
+            raw.connect(self.stack.sock)
+            raw.sendall(b"GET /v1.41/events HTTP/1.1\r\nHost: d\r\n\r\n")
+            self.assertIn(b"200 OK", raw.recv(4096))
+            socks.append(raw)
+        self.assertGreaterEqual(self.berthd_threads(), before + 5)
+        for raw in socks:
+            raw.close()
+        self.assertTrue(self.wait_for(lambda: self.berthd_threads() <= before, timeout=5),
+                        (before, self.berthd_threads()))
+        # Events go on being served.
+        since = "%.9f" % time.time()
+        c = self.docker.containers.create(IMAGE, ["true"], name="after-gone")
+        status, events = self.events(since=since, until="%.9f" % time.time())
+        self.assertEqual([e["Action"] for e in events], ["create"])
+        c.remove()
+
+    # --- /containers/{id}/stats -------------------------------------------------------------
+
+    def test_stats_shape_and_numbers(self):
+        c = self.docker.containers.run(IMAGE, ["sh", "-c", "while :; do :; done"], detach=True,
+                                       name="busy", mem_limit="64m")
+        s = c.stats(stream=False)
+        self.assertEqual(list(s)[:11], ["read", "preread", "pids_stats", "blkio_stats",
+                                        "num_procs", "storage_stats", "cpu_stats",
+                                        "precpu_stats", "memory_stats", "name", "id"])
+        self.assertEqual((s["name"], s["id"]), ("/busy", c.id))
+        self.assertGreater(s["memory_stats"]["usage"], 0)
+        self.assertEqual(s["memory_stats"]["limit"], 64 << 20)
+        self.assertIsInstance(s["memory_stats"]["stats"], dict)
+        self.assertGreaterEqual(s["pids_stats"]["current"], 1)
+        cpu, pre = s["cpu_stats"], s["precpu_stats"]
+        self.assertGreater(cpu["cpu_usage"]["total_usage"], pre["cpu_usage"]["total_usage"])
+        self.assertGreater(pre["cpu_usage"]["total_usage"], 0)
+        self.assertGreater(cpu["system_cpu_usage"], pre["system_cpu_usage"])
+        self.assertGreaterEqual(cpu["online_cpus"], 1)
+        self.assertIn("throttling_data", cpu)
+        self.assertNotEqual(s["preread"], "0001-01-01T00:00:00Z")
+        self.assertGreater(s["read"], s["preread"])
+        # one-shot: one sample, no precpu.
+        status, body = self.stack.request(
+            "GET", "/v1.41/containers/busy/stats?stream=false&one-shot=true")
+        self.assertEqual(status, 200, body)
+        one = json.loads(body)
+        self.assertEqual(one["preread"], "0001-01-01T00:00:00Z")
+        self.assertEqual(one["precpu_stats"]["cpu_usage"]["total_usage"], 0)
+        self.assertGreater(one["cpu_stats"]["cpu_usage"]["total_usage"], 0)
+        # No memory limit: the host's memory.
+        free = self.docker.containers.run(IMAGE, ["sleep", "30"], detach=True)
+        with open("/proc/meminfo") as f:
+            total = int(f.readline().split()[1]) * 1024
+        self.assertEqual(free.stats(stream=False)["memory_stats"]["limit"], total)
+        free.remove(force=True)
+        # A stream: an object a second, each with the one before as precpu, until it stops.
+        stream = c.stats(decode=True)
+        first = next(stream)
+        second = next(stream)
+        self.assertEqual(second["precpu_stats"]["cpu_usage"]["total_usage"],
+                         first["cpu_stats"]["cpu_usage"]["total_usage"])
+        self.assertEqual(second["preread"], first["read"])
+        c.kill()
+        rest = list(stream)  # ends
+        self.assertLessEqual(len(rest), 2)
+        c.remove()
+
+    def test_stats_of_a_stopped_container(self):
+        c = self.docker.containers.create(IMAGE, ["true"], name="idle")
+        s = c.stats(stream=False)
+        self.assertEqual((s["name"], s["id"], s["read"]), ("/idle", c.id, "0001-01-01T00:00:00Z"))
+        self.assertEqual((s["memory_stats"], s["pids_stats"]), ({}, {}))
+        self.assertEqual(s["cpu_stats"]["cpu_usage"]["total_usage"], 0)
+        status, body = self.stack.request("GET", "/v1.41/containers/nope/stats?stream=false")
+        self.assertEqual(status, 404, body)
         c.remove()
 
 

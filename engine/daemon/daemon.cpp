@@ -237,26 +237,57 @@ absl::StatusOr<std::shared_ptr<Daemon::Entry>> Daemon::Find(const std::string& r
 
 absl::Status Daemon::Save(Entry& e) { return store_->Save(e.c); }
 
-absl::StatusOr<nlohmann::json> Daemon::BuildSpec(const Container& c, const ResolvedImage& image,
-                                                 const std::string& rootfs) {
-  (void)image;
+absl::StatusOr<nlohmann::json> Daemon::BuildSpec(const Container& c, const spec::User& user) {
   spec::SpecInput in;
   in.id = c.id;
   in.config = c.config;
   in.host_config = c.host_config;
-  std::vector<std::string> group_add;
-  if (c.host_config.contains("GroupAdd") && c.host_config["GroupAdd"].is_array()) {
-    for (const auto& g : c.host_config["GroupAdd"]) {
-      if (g.is_string()) group_add.push_back(g.get<std::string>());
-    }
-  }
-  BERTH_ASSIGN_OR_RETURN(in.user, spec::LookupUser(rootfs, c.config.value("User", ""), group_add));
+  in.user = user;
   in.hostname_path = c.hostname_path;
   in.hosts_path = c.hosts_path;
   in.resolv_conf_path = c.resolv_conf_path;
   in.init_path = options_.init_path;
   in.cgroups_path = absl::StrCat(options_.cgroup_parent, "/", c.id);
   return spec::BuildContainerSpec(in);
+}
+
+absl::StatusOr<spec::User> Daemon::LookupUserInSnapshot(const Container& c,
+                                                        const std::vector<std::string>& group_add) {
+  api::MountsRequest mounts_request;
+  mounts_request.set_key(c.id);
+  api::MountsResponse mounts;
+  BERTH_RETURN_IF_ERROR(
+      FromGrpc(runtimed_.snapshots().Mounts(runtimed_.Context().get(), mounts_request, &mounts)));
+  std::vector<std::string> lowers;
+  for (const api::Mount& m : mounts.mounts()) {
+    if (m.type() == "bind") lowers.push_back(m.source());
+    for (const std::string& option : m.options()) {
+      absl::string_view value = option;
+      if (absl::ConsumePrefix(&value, "lowerdir=")) {
+        for (absl::string_view l : absl::StrSplit(value, ':')) lowers.emplace_back(l);
+      }
+    }
+  }
+  std::string rootfs = lowers.empty() ? std::string() : lowers.front();
+  std::string lookup_dir;
+  std::error_code ec;
+  if (lowers.size() > 1) {
+    lookup_dir = ExecDir(c.id) + "-lookup";
+    std::filesystem::create_directories(lookup_dir, ec);
+    std::string data = absl::StrCat("lowerdir=", absl::StrJoin(lowers, ":"));
+    if (::mount("overlay", lookup_dir.c_str(), "overlay", MS_RDONLY, data.c_str()) != 0) {
+      absl::Status st = LastErrnoError(absl::StrCat("mount the image's layers at ", lookup_dir));
+      std::filesystem::remove(lookup_dir, ec);
+      return st;
+    }
+    rootfs = lookup_dir;
+  }
+  auto user = spec::LookupUser(rootfs, c.config.value("User", ""), group_add);
+  if (!lookup_dir.empty()) {
+    ::umount2(lookup_dir.c_str(), MNT_DETACH);
+    std::filesystem::remove(lookup_dir, ec);
+  }
+  return user;
 }
 
 absl::StatusOr<std::string> Daemon::Create(const std::string& requested_name,
@@ -371,11 +402,36 @@ absl::StatusOr<std::string> Daemon::Create(const std::string& requested_name,
                                                  c.host_config["NetworkMode"].get<std::string>());
   if (!written.ok()) return undo(written);
 
+  // The user and groups come from the image's /etc/passwd and /etc/group:
+  // looked up in the container's snapshot the first time, then known for
+  // the image (its layers never change), so the spec goes with the create.
+  std::vector<std::string> group_add;
+  if (c.host_config.contains("GroupAdd") && c.host_config["GroupAdd"].is_array()) {
+    for (const auto& g : c.host_config["GroupAdd"]) {
+      if (g.is_string()) group_add.push_back(g.get<std::string>());
+    }
+  }
+  const std::string user_key =
+      absl::StrCat(image.id, "\n", c.config.value("User", ""), "\n", absl::StrJoin(group_add, ","));
+  std::optional<spec::User> user;
+  {
+    std::lock_guard lock(users_mu_);
+    if (auto it = users_.find(user_key); it != users_.end()) user = it->second;
+  }
   api::CreateContainerRequest create;
   api::Container* rc = create.mutable_container();
   rc->set_id(c.id);
   rc->set_image(image.name);
   rc->set_spec("{}");
+  if (user) {
+    auto spec = BuildSpec(c, *user);
+    if (!spec.ok()) {
+      forget();
+      std::filesystem::remove_all(dir, ec);
+      return spec.status();
+    }
+    rc->set_spec(spec->dump());
+  }
   rc->mutable_runtime()->set_name(options_.runtime);
   rc->mutable_runtime()->set_binary_name(options_.runtime_binary);
   (*rc->mutable_labels())["berth.container.name"] = c.name;
@@ -387,47 +443,23 @@ absl::StatusOr<std::string> Daemon::Create(const std::string& requested_name,
     std::filesystem::remove_all(dir, ec);
     return st;
   }
-  // The user and groups come from the image's /etc/passwd and /etc/group.
-  api::MountsRequest mounts_request;
-  mounts_request.set_key(c.id);
-  api::MountsResponse mounts;
-  st = FromGrpc(runtimed_.snapshots().Mounts(runtimed_.Context().get(), mounts_request, &mounts));
-  if (!st.ok()) return undo(st);
-  std::vector<std::string> lowers;
-  for (const api::Mount& m : mounts.mounts()) {
-    if (m.type() == "bind") lowers.push_back(m.source());
-    for (const std::string& option : m.options()) {
-      absl::string_view value = option;
-      if (absl::ConsumePrefix(&value, "lowerdir=")) {
-        for (absl::string_view l : absl::StrSplit(value, ':')) lowers.emplace_back(l);
-      }
+  if (!user) {
+    auto looked_up = LookupUserInSnapshot(c, group_add);
+    if (!looked_up.ok()) return undo(looked_up.status());
+    {
+      std::lock_guard lock(users_mu_);
+      if (users_.size() >= kMaxCachedUsers) users_.clear();
+      users_[user_key] = *looked_up;
     }
+    auto spec = BuildSpec(c, *looked_up);
+    if (!spec.ok()) return undo(spec.status());
+    api::UpdateContainerRequest update;
+    *update.mutable_container() = created;
+    update.mutable_container()->set_spec(spec->dump());
+    api::Container updated;
+    st = FromGrpc(runtimed_.containers().Update(runtimed_.Context().get(), update, &updated));
+    if (!st.ok()) return undo(st);
   }
-  std::string rootfs = lowers.empty() ? std::string() : lowers.front();
-  std::string lookup_dir;
-  if (lowers.size() > 1) {
-    lookup_dir = ExecDir(c.id) + "-lookup";
-    std::filesystem::create_directories(lookup_dir, ec);
-    std::string data = absl::StrCat("lowerdir=", absl::StrJoin(lowers, ":"));
-    if (::mount("overlay", lookup_dir.c_str(), "overlay", MS_RDONLY, data.c_str()) != 0) {
-      st = LastErrnoError(absl::StrCat("mount the image's layers at ", lookup_dir));
-      std::filesystem::remove(lookup_dir, ec);
-      return undo(st);
-    }
-    rootfs = lookup_dir;
-  }
-  auto spec = BuildSpec(c, image, rootfs);
-  if (!lookup_dir.empty()) {
-    ::umount2(lookup_dir.c_str(), MNT_DETACH);
-    std::filesystem::remove(lookup_dir, ec);
-  }
-  if (!spec.ok()) return undo(spec.status());
-  api::UpdateContainerRequest update;
-  *update.mutable_container() = created;
-  update.mutable_container()->set_spec(spec->dump());
-  api::Container updated;
-  st = FromGrpc(runtimed_.containers().Update(runtimed_.Context().get(), update, &updated));
-  if (!st.ok()) return undo(st);
   st = store_->Add(c);
   if (!st.ok()) return undo(st);
   std::lock_guard lock(mu_);

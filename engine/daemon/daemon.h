@@ -26,6 +26,7 @@
 #include "engine/daemon/log_config.h"
 #include "engine/daemon/output_hub.h"
 #include "engine/runtimed_client.h"
+#include "engine/spec/user_lookup.h"
 
 namespace berth::engine {
 
@@ -182,8 +183,11 @@ class Daemon {
   void DropExecs(const std::string& container_id);
   void WatchEvents();
   void Reconcile();
-  absl::StatusOr<nlohmann::json> BuildSpec(const Container& c, const ResolvedImage& image,
-                                           const std::string& rootfs);
+  absl::StatusOr<nlohmann::json> BuildSpec(const Container& c, const spec::User& user);
+  // Config.User and GroupAdd resolved in the image's /etc/passwd and
+  // /etc/group, read from the container's snapshot (mounted read-only).
+  absl::StatusOr<spec::User> LookupUserInSnapshot(const Container& c,
+                                                  const std::vector<std::string>& group_add);
   std::string ContainerDir(const std::string& id) const;
   std::string ExecDir(const std::string& id) const;
 
@@ -198,6 +202,11 @@ class Daemon {
 
   // Runs fn on a thread of its own (exit handling); the destructor waits for them.
   void Spawn(std::function<void()> fn);
+
+  // Users resolved per image id, User and GroupAdd (an image's layers never change).
+  static constexpr size_t kMaxCachedUsers = 256;
+  std::mutex users_mu_;  // guards users_
+  std::map<std::string, spec::User> users_;
 
   std::mutex execs_mu_;  // guards execs_
   std::map<std::string, std::shared_ptr<Exec>> execs_;

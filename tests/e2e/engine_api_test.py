@@ -159,8 +159,19 @@ class EngineTest(unittest.TestCase):
         self.assertIn("00000000a80425fb", out)  # Docker's 14 default capabilities
         self.assertIn("uid=0(root) gid=0(root) groups=0(root)\n", out)
         # The fixture's /etc/group lists berth in "extra": a supplementary group, as Docker does.
-        out = self.docker.containers.run(IMAGE, ["id"], user="berth", remove=True).decode()
-        self.assertEqual(out, "uid=1000(berth) gid=1000(berth) groups=1000(berth),2000(extra)\n")
+        # Twice: the second create takes the user berthd resolved for this image
+        # the first time (no snapshot lookup); GroupAdd is part of what it knows.
+        for _ in range(2):
+            out = self.docker.containers.run(IMAGE, ["id"], user="berth", remove=True).decode()
+            self.assertEqual(out,
+                             "uid=1000(berth) gid=1000(berth) groups=1000(berth),2000(extra)\n")
+        for _ in range(2):
+            out = self.docker.containers.run(IMAGE, ["id", "-G"], user="berth",
+                                             group_add=["65534"], remove=True).decode()
+            self.assertEqual(out, "1000 2000 65534\n")
+        with self.assertRaises(docker.errors.APIError) as e:
+            self.docker.containers.run(IMAGE, ["id"], user="nosuchuser", remove=True)
+        self.assertIn("unable to find user nosuchuser", str(e.exception))
         c = self.docker.containers.run(IMAGE, ["sleep", "30"], detach=True)
         self.assertEqual(c.attrs["Config"]["Hostname"], c.id[:12])
         c.reload()

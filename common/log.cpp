@@ -29,6 +29,18 @@ std::string QuoteText(absl::string_view value) {
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// logrus' text formatter quotes a value holding anything but these.
+bool NeedsQuoting(absl::string_view value) {
+  if (value.empty()) return true;
+  for (char c : value) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+          c == '/' || c == '@' || c == '^' || c == '+')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view name) {
@@ -80,24 +92,33 @@ const LogConfig& CurrentLogConfig() { return State().config; }
 int LogFd() { return State().fd; }
 
 std::string FormatLogLine(LogLevel level, LogFormat format, absl::string_view message,
-                          absl::Time when) {
+                          absl::Time when, const LogFields& fields) {
   std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", when, absl::UTCTimeZone());
   if (format == LogFormat::kJson) {
     nlohmann::json line = {
         {"level", std::string(LogLevelName(level))}, {"msg", std::string(message)}, {"time", time}};
+    // As logrus does, a field named like a standard key does not replace it.
+    for (const auto& [key, value] : fields) {
+      line[line.contains(key) ? "fields." + key : key] = value;
+    }
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
-  return absl::StrCat("time=\"", time, "\" level=", LogLevelName(level),
-                      " msg=", QuoteText(message), "\n");
+  std::string out =
+      absl::StrCat("time=\"", time, "\" level=", LogLevelName(level), " msg=", QuoteText(message));
+  for (const auto& [key, value] : fields) {
+    absl::StrAppend(&out, " ", key, "=", NeedsQuoting(value) ? QuoteText(value) : value);
+  }
+  out += "\n";
+  return out;
 }
 
 bool LogEnabled(LogLevel level) { return level >= State().config.level; }
 
-void Log(LogLevel level, absl::string_view message) {
+void Log(LogLevel level, absl::string_view message, const LogFields& fields) {
   const LoggerState& state = State();
   if (level < state.config.level) return;
   // One write per line keeps lines whole when several processes share the file.
-  (void)WriteAll(state.fd, FormatLogLine(level, state.config.format, message, absl::Now()));
+  (void)WriteAll(state.fd, FormatLogLine(level, state.config.format, message, absl::Now(), fields));
 }
 
 }  // namespace berth

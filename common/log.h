@@ -6,6 +6,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -40,12 +42,16 @@ const LogConfig& CurrentLogConfig();
 // The descriptor log lines go to (stderr or the opened file).
 int LogFd();
 
-// One line, newline-terminated, in the given format.
+// Key/value pairs a line carries after its message (logrus' fields), in order.
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+
+// One line, newline-terminated, in the given format. Fields follow msg as
+// key=value (the value quoted as logrus quotes it) or as JSON members.
 std::string FormatLogLine(LogLevel level, LogFormat format, absl::string_view message,
-                          absl::Time when);
+                          absl::Time when, const LogFields& fields = {});
 
 bool LogEnabled(LogLevel level);
-void Log(LogLevel level, absl::string_view message);
+void Log(LogLevel level, absl::string_view message, const LogFields& fields = {});
 
 template <typename... Args>
 void LogDebug(fmt::format_string<Args...> f, Args&&... args) {

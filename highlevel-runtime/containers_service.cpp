@@ -3,9 +3,9 @@
 #include <optional>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "berth/runtime/v1/events.pb.h"
+#include "common/container_id.h"
 #include "common/json.h"
 #include "common/status.h"
 #include "highlevel-runtime/filters.h"
@@ -16,16 +16,6 @@
 
 namespace berth::runtimed {
 namespace {
-
-absl::Status ValidateId(const std::string& id) {
-  bool ok = !id.empty() && id.size() <= 1024 && id[0] != '.' && id[0] != '-';
-  for (char c : id) {
-    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' ||
-                c == '-' || c == '.');
-  }
-  if (!ok) return absl::InvalidArgumentError(absl::StrCat("invalid container id \"", id, "\""));
-  return absl::OkStatus();
-}
 
 const FilterSchema& ContainerFilterSchema() {
   static const FilterSchema* schema = new FilterSchema{
@@ -57,7 +47,7 @@ std::optional<std::string> ContainerField(const api::Container& c, const Filter:
 
 absl::StatusOr<api::Container> ContainersService::CreateContainer(const std::string& ns,
                                                                   api::Container c) {
-  BERTH_RETURN_IF_ERROR(ValidateId(c.id()));
+  BERTH_RETURN_IF_ERROR(ValidateContainerId(c.id()));
   auto spec = ParseJson(c.spec(), "spec");
   if (!spec.ok() || !spec->is_object()) {
     return absl::InvalidArgumentError(

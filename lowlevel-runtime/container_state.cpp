@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/container_id.h"
 #include "common/fd_util.h"
 #include "common/status.h"
 #include "lowlevel-runtime/cgroups/cgroup.h"
@@ -44,16 +45,6 @@ std::string DefaultStateRoot() {
     }
   }
   return "/run/berth-oci";
-}
-
-absl::Status ValidateContainerId(const std::string& id) {
-  bool ok = !id.empty() && id != "." && id != ".." && id.size() <= 1024;
-  for (char c : id) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-' ||
-                c == '.');
-  }
-  if (!ok) return absl::InvalidArgumentError(absl::StrCat("invalid container id: \"", id, "\""));
-  return absl::OkStatus();
 }
 
 std::string StateDir(const std::string& root, const std::string& id) {

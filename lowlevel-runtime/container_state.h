@@ -40,9 +40,6 @@ struct ContainerState {
 // $XDG_RUNTIME_DIR/runc for a rootless user.
 std::string DefaultStateRoot();
 
-// Validates an id as runc does: letters, digits, '_', '+', '-', '.', not "." or "..".
-absl::Status ValidateContainerId(const std::string& id);
-
 std::string StateDir(const std::string& root, const std::string& id);
 // Compiled seccomp filters shared by the containers of one root
 // (SeccompFilter's cache); a container id cannot start with '.'.

@@ -15,6 +15,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "common/container_id.h"
 #include "common/fd_util.h"
 #include "common/log.h"
 #include "common/oci/runtime_spec.h"

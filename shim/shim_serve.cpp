@@ -1,6 +1,6 @@
 // The long-lived shim: started by `start` with the bundle as working directory
 // and its listening socket as fd 3. Logs to the bundle's `log` fifo (which
-// containerd reads), becomes the child subreaper (so it reaps the container's
+// containerd or runtimed reads), becomes the child subreaper (so it reaps the container's
 // processes after the runtime exits), and serves the task service until
 // Shutdown, on one thread.
 #include <fcntl.h>
@@ -35,8 +35,12 @@ std::string SocketPathOf(int fd) {
 }
 
 absl::Status Serve(const ShimFlags& flags) {
-  // containerd reads the shim's log from the bundle's `log` fifo.
-  int log = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  // containerd (or runtimed) reads the shim's log from the bundle's `log`
+  // fifo. Opened for reading too, so that neither the open nor a write ever
+  // fails for want of a reader (while the daemon restarts, lines wait in the
+  // pipe), and non-blocking, so that a full pipe drops lines instead of
+  // stopping the shim. A `log` that is a regular file is appended to.
+  int log = ::open("log", O_RDWR | O_APPEND | O_NONBLOCK | O_CLOEXEC);
   if (log >= 0) {
     ::dup2(log, STDERR_FILENO);
     ::close(log);

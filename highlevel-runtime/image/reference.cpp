@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/digest.h"
 
 namespace berth::runtimed {
 namespace {
@@ -62,27 +63,7 @@ std::string ImageReference::String() const {
   return out;
 }
 
-absl::Status ValidateDigest(absl::string_view digest) {
-  auto fail = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid digest \"", digest, "\": ", why));
-  };
-  size_t colon = digest.find(':');
-  if (colon == absl::string_view::npos) {
-    return fail("want sha256:<64 lowercase hex digits>");
-  }
-  absl::string_view algorithm = digest.substr(0, colon);
-  absl::string_view hex = digest.substr(colon + 1);
-  if (algorithm != "sha256") {
-    return fail(absl::StrCat("unsupported algorithm \"", algorithm, "\" (only sha256)"));
-  }
-  if (hex.size() != 64) {
-    return fail(absl::StrCat("want 64 hex digits, got ", hex.size()));
-  }
-  if (!IsLowerHex(hex)) {
-    return fail("hex digits must be lowercase 0-9a-f");
-  }
-  return absl::OkStatus();
-}
+absl::Status ValidateDigest(absl::string_view digest) { return ParseDigest(digest).status(); }
 
 absl::StatusOr<ImageReference> ParseImageReference(absl::string_view text) {
   if (text.size() == 64 && IsLowerHex(text)) {

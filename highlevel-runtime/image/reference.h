@@ -48,8 +48,8 @@ absl::StatusOr<ImageReference> ParseImageReference(absl::string_view text);
 std::string RegistryHost(const ImageReference& ref);
 
 // "sha256:" followed by 64 lowercase hex digits, the only digest form
-// accepted (in references, descriptors and diff_ids). InvalidArgument says
-// what is wrong and quotes the digest.
+// accepted (in references, descriptors and diff_ids): common/digest's
+// ParseDigest, which says what is wrong and quotes the digest.
 absl::Status ValidateDigest(absl::string_view digest);
 
 }  // namespace berth::runtimed

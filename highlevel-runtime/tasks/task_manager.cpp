@@ -50,7 +50,10 @@ absl::StatusOr<std::string> TaskManager::StartShim(const std::string& ns, const 
   BERTH_ASSIGN_OR_RETURN(auto pipe, MakePipe());
   SpawnOptions options;
   options.argv = {shim,        "-namespace", ns, "-address", address_, "-publish-binary",
-                  "/bin/true", "-id",        id, "start"};
+                  "/bin/true", "-id",        id};
+  // As containerd does: a debug runtimed gets its shims' debug lines too.
+  if (LogEnabled(LogLevel::kDebug)) options.argv.push_back("-debug");
+  options.argv.push_back("start");
   options.cwd = bundle;
   options.fds = {{1, pipe.second.Get()}};
   if (!events_address_.empty()) {
@@ -100,11 +103,15 @@ absl::StatusOr<uint32_t> TaskManager::Create(const std::string& ns, const api::C
   (*spec)["root"]["path"] = "rootfs";
   BERTH_RETURN_IF_ERROR(
       WriteJsonFileAtomic(bundle + "/config.json", *spec, 0600, Durability::kNoFsync));
-  BERTH_RETURN_IF_ERROR(WriteStringToFile(bundle + "/log", ""));
+  // The shim's log: a fifo we read (held open before the shim opens it).
+  BERTH_ASSIGN_OR_RETURN(UniqueFd log, CreateShimLogFifo(bundle + "/log"));
   // Which shim to ask for `delete` should it die with runtimed down.
   BERTH_RETURN_IF_ERROR(WriteStringToFile(bundle + "/runtime", runtime));
   BERTH_ASSIGN_OR_RETURN(std::string address, StartShim(ns, c.id(), shim, bundle));
   std::move(cleanup).Cancel();  // from here on Remove() takes the bundle down with the shim
+  if (absl::Status st = shim_logs_.Add(ns, c.id(), std::move(log)); !st.ok()) {
+    LogWarn("the log of the shim of {}/{} is not forwarded: {}", ns, c.id(), st.message());
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     tasks_[{ns, c.id()}] = {bundle, address};
@@ -159,6 +166,7 @@ absl::Status TaskManager::Remove(const std::string& ns, const std::string& id) {
   shutdown.set_id(id);
   shutdown.set_now(true);
   (void)Call(ns, id, "Shutdown", shutdown.SerializeAsString());
+  shim_logs_.Remove(ns, id);
   std::string bundle;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -209,6 +217,12 @@ absl::Status TaskManager::Reload() {
         std::lock_guard<std::mutex> lock(mu_);
         tasks_[{ns, id}] = {bundle.path().string(), *address};
         LogInfo("reconnected to the shim of {}/{} at {}", ns, id, *address);
+        auto log = OpenShimLogFifo(bundle.path().string() + "/log");
+        absl::Status forwarding = log.ok() ? shim_logs_.Add(ns, id, std::move(*log)) : log.status();
+        if (!forwarding.ok()) {
+          LogWarn("the log of the shim of {}/{} is not forwarded: {}", ns, id,
+                  forwarding.message());
+        }
         continue;
       }
       LogWarn("the shim of {}/{} is gone: cleaning up after it", ns, id);

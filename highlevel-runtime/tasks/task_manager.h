@@ -1,9 +1,11 @@
 // Tasks as runtimed runs them: one shim per task, started with containerd's
 // v2 `start` handshake in the task's bundle (STATE/tasks/<ns>/<id>: the
 // container's config.json with root.path "rootfs", the rootfs mount point,
-// the shim's log and address), then driven over ttrpc with the shim task API.
-// The shims outlive runtimed: on start, Reload() finds every bundle with an
-// address, reconnects, and cleans up after shims that died (`shim delete`).
+// the shim's log fifo and address), then driven over ttrpc with the shim task
+// API. What a shim logs reaches runtimed's log (ShimLogForwarder). The shims
+// outlive runtimed: on start, Reload() finds every bundle with an address,
+// reconnects (and reopens its log fifo), and cleans up after shims that died
+// (`shim delete`).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,7 @@
 #include "berth/runtime/v1/containers.pb.h"
 #include "berth/runtime/v1/tasks.pb.h"
 #include "highlevel-runtime/snapshots/snapshotter.h"
+#include "highlevel-runtime/tasks/shim_log.h"
 
 namespace berth::runtimed {
 
@@ -65,6 +68,7 @@ class TaskManager {
   std::string state_, address_, events_address_;
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Task> tasks_;
+  ShimLogForwarder shim_logs_;
 };
 
 }  // namespace berth::runtimed

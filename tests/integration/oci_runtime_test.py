@@ -254,6 +254,20 @@ class RuntimeTest(unittest.TestCase):
             self.assertNotEqual(res.returncode, 0, args)
             self.assertTrue(res.stderr.strip(), args)
 
+    def test_an_invalid_id_is_refused_and_leaves_nothing(self):
+        for bad in ("a/b", "../x"):
+            c = self.container(cid=bad)
+            res = c.create(check=False)
+            self.assertNotEqual(res.returncode, 0, bad)
+            errors = c.errors().strip()
+            self.assertTrue(errors, bad)
+            if is_berth():  # one logrus line, as runc writes it
+                self.assertEqual(len(errors.splitlines()), 1, errors)
+                self.assertIn("level=error msg=\"invalid container id \\\"%s\\\": want 1 to "
+                              "1024 letters, digits, '_', '+', '-' or '.', not starting with "
+                              "'.' or '-'\"" % bad, errors)
+            self.assertEqual(os.listdir(c.root), [], bad)
+
     def test_duplicate_id_is_refused_and_the_first_container_survives(self):
         c = self.container(args=("sleep", "100"))
         c.create()

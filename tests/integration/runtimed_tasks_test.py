@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -289,6 +290,49 @@ class TasksTest(unittest.TestCase):
                               T.WaitTaskResponse)
         self.assertEqual(waited.exit_status, 137)
 
+    def runtimed_log_has(self, *needles, seconds=10):
+        """Waits until one line of runtimed's log holds every needle; returns that line."""
+        deadline = time.time() + seconds
+        while True:
+            with open(os.path.join(self.dir, "runtimed.log")) as f:
+                for line in f:
+                    if all(n in line for n in needles):
+                        return line
+            if time.time() > deadline:
+                self.fail("no line with %s in runtimed's log:\n%s" % (needles, self.rt.log()))
+            time.sleep(0.05)
+
+    def test_the_shim_log_is_a_fifo_forwarded_into_runtimed_log_across_a_restart(self):
+        T = pb["tasks"]
+        pid = self.start_sleeper("logged")
+        log = os.path.join(self.dir, "state", "tasks", "berth", "logged", "log")
+        self.assertTrue(stat.S_ISFIFO(os.stat(log).st_mode), "the bundle's log is not a fifo")
+        # runtimed runs at debug, so its shims do: their lines carry the task.
+        self.runtimed_log_has('msg="publish /tasks/start', "namespace=berth id=logged")
+        shim = int(self.runtimed_log_has("msg=\"shim ", " serving logged on ").split(
+            'msg="shim ')[1].split()[0])
+
+        # runtimed dies; what the shim logs meanwhile (its container's exit)
+        # neither blocks nor kills it, and reaches the next runtimed.
+        self.rt.stop(signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+        settle(lambda: alive(pid), 0)
+        self.assertFalse(alive(pid))
+        time.sleep(0.3)  # the shim reaps it and logs
+        self.assertTrue(alive(shim), "the shim died without runtimed")
+        self.rt.start()
+        self.assertTrue(stat.S_ISFIFO(os.stat(log).st_mode))
+        self.runtimed_log_has('msg="process %d (init) exited: 137"' % pid,
+                              "namespace=berth id=logged")
+        # And what it logs from now on, too.
+        waited = self.rt.call("Tasks", "Wait", T.WaitTaskRequest(container_id="logged"),
+                              T.WaitTaskResponse)
+        self.assertEqual(waited.exit_status, 137)
+        self.rt.call("Tasks", "Delete", T.DeleteTaskRequest(container_id="logged"),
+                     T.DeleteTaskResponse)
+        self.runtimed_log_has('msg="publish /tasks/delete', "namespace=berth id=logged")
+        self.assertFalse(os.path.exists(log))
+
     def start_sleeper(self, cid, runtime=""):
         T = pb["tasks"]
         self.create(cid, ["sleep", "1000"], runtime)
@@ -508,10 +552,13 @@ class TasksTest(unittest.TestCase):
                                                                   spec=spec_json(["true"]))),
                    C.Container)
         self.assertEqual(got[0], grpc.StatusCode.ALREADY_EXISTS)
-        self.assertEqual(code("Containers", "Create",
-                              C.CreateContainerRequest(container=C.Container(
-                                  id="../x", spec=spec_json(["true"]))), C.Container)[0],
-                         grpc.StatusCode.INVALID_ARGUMENT)
+        for bad_id in ("../x", ".hidden", "-x", ""):
+            self.assertEqual(code("Containers", "Create",
+                                  C.CreateContainerRequest(container=C.Container(
+                                      id=bad_id, spec=spec_json(["true"]))), C.Container),
+                             (grpc.StatusCode.INVALID_ARGUMENT,
+                              "invalid container id \"%s\": want 1 to 1024 letters, digits, "
+                              "'_', '+', '-' or '.', not starting with '.' or '-'" % bad_id))
         self.assertEqual(code("Containers", "Create",
                               C.CreateContainerRequest(container=C.Container(id="badspec", spec=b"{")),
                               C.Container)[0], grpc.StatusCode.INVALID_ARGUMENT)

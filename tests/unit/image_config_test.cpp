@@ -123,11 +123,11 @@ TEST_CASE("bad image configs are refused naming the field") {
       {"diff_ids object", [](Json& d) { d["rootfs"]["diff_ids"] = Json::object(); },
        "image config: rootfs.diff_ids: expected an array, got object"},
       {"diff_id bad digest", [](Json& d) { d["rootfs"]["diff_ids"][1] = "sha256:abc"; },
-       "image config: rootfs.diff_ids[1]: invalid digest \"sha256:abc\": want 64 hex digits, "
-       "got 3"},
+       "image config: rootfs.diff_ids[1]: invalid digest \"sha256:abc\": want 64 hex digits "
+       "after \"sha256:\", got 3"},
       {"diff_id no algorithm", [](Json& d) { d["rootfs"]["diff_ids"][2] = std::string(64, 'a'); },
        "image config: rootfs.diff_ids[2]: invalid digest \"" + std::string(64, 'a') +
-           "\": want sha256:<64 lowercase hex digits>"},
+           "\": want \"sha256:\" followed by 64 lowercase hex digits"},
       {"diff_id number", [](Json& d) { d["rootfs"]["diff_ids"][0] = 5; },
        "image config: rootfs.diff_ids[0]: unexpected number value 5"},
       {"architecture missing", [](Json& d) { d.erase("architecture"); },

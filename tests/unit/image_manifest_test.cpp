@@ -141,7 +141,8 @@ TEST_CASE("bad manifests are refused naming the field") {
       {"config not object", [](Json& d) { d["config"] = "x"; },
        "manifest: config: expected an object, got string"},
       {"config bad digest", [](Json& d) { d["config"]["digest"] = "sha256:1234"; },
-       "manifest: config.digest: invalid digest \"sha256:1234\": want 64 hex digits, got 4"},
+       "manifest: config.digest: invalid digest \"sha256:1234\": want 64 hex digits after "
+       "\"sha256:\", got 4"},
       {"config digest missing", [](Json& d) { d["config"].erase("digest"); },
        "manifest: config.digest: missing"},
       {"config negative size", [](Json& d) { d["config"]["size"] = -1; },
@@ -172,7 +173,8 @@ TEST_CASE("bad manifests are refused naming the field") {
        "manifest: layers[0].digest: invalid digest \"md5:abc\": unsupported algorithm"},
       {"layer uppercase digest",
        [](Json& d) { d["layers"][1]["digest"] = "sha256:" + std::string(64, 'A'); },
-       "manifest: layers[1].digest: invalid digest"},
+       "manifest: layers[1].digest: invalid digest \"sha256:" + std::string(64, 'A') +
+           "\": character \"A\" at offset 0 of the hex part is not a lowercase hex digit"},
       {"annotation not a string",
        [](Json& d) {
          d["annotations"] = {{"k", 1}};

@@ -72,3 +72,17 @@ TEST_CASE("logging to an unwritable path fails and keeps the old destination") {
   CHECK(st.code() == absl::StatusCode::kNotFound);
   CHECK(berth::LogFd() == 2);
 }
+
+TEST_CASE("fields follow the message, quoted as logrus quotes them") {
+  berth::LogFields fields = {{"namespace", "berth"}, {"id", "web 1"}, {"empty", ""}};
+  CHECK(berth::FormatLogLine(berth::LogLevel::kInfo, berth::LogFormat::kText, "hi", FixedTime(),
+                             fields) ==
+        "time=\"2025-11-28T17:00:00.123Z\" level=info msg=\"hi\" namespace=berth id=\"web 1\" "
+        "empty=\"\"\n");
+  auto j =
+      nlohmann::json::parse(berth::FormatLogLine(berth::LogLevel::kInfo, berth::LogFormat::kJson,
+                                                 "hi", FixedTime(), {{"id", "web"}, {"msg", "x"}}));
+  CHECK(j["id"] == "web");
+  CHECK(j["msg"] == "hi");
+  CHECK(j["fields.msg"] == "x");
+}

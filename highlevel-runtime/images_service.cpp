@@ -4,12 +4,12 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "berth/runtime/v1/events.pb.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "highlevel-runtime/filters.h"
+#include "highlevel-runtime/metadata/identifier.h"
 #include "highlevel-runtime/pull/image_puller.h"
 #include "highlevel-runtime/snapshots/image_unpacker.h"
 
@@ -66,13 +66,7 @@ absl::StatusOr<std::string> CallNamespace(const grpc::ServerContext& context) {
   auto it = context.client_metadata().find(kNamespaceMetadataKey);
   if (it == context.client_metadata().end()) return std::string(kDefaultNamespace);
   std::string ns(it->second.data(), it->second.size());
-  bool valid =
-      !ns.empty() && ns.size() <= 76 && absl::ascii_isalnum(static_cast<unsigned char>(ns[0]));
-  for (char c : ns) {
-    valid = valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                      c == '-');
-  }
-  if (!valid) return absl::InvalidArgumentError(absl::StrCat("invalid namespace \"", ns, "\""));
+  BERTH_RETURN_IF_ERROR(ValidateIdentifier(ns, "namespace"));
   return ns;
 }
 

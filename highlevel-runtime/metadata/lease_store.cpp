@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/digest.h"
 #include "common/status.h"
+#include "highlevel-runtime/metadata/identifier.h"
 
 namespace berth::runtimed {
 namespace {
@@ -15,27 +16,6 @@ namespace {
 void SetTime(int64_t unix_nanos, google::protobuf::Timestamp* t) {
   t->set_seconds(unix_nanos / 1000000000);
   t->set_nanos(static_cast<int32_t>(unix_nanos % 1000000000));
-}
-
-// containerd's identifiers: [A-Za-z0-9]+([._-][A-Za-z0-9]+)*, at most 76.
-absl::Status ValidateLeaseId(const std::string& id) {
-  bool ok = !id.empty() && id.size() <= 76;
-  bool after_separator = true;
-  for (char c : id) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
-      after_separator = false;
-    } else if ((c == '.' || c == '_' || c == '-') && !after_separator) {
-      after_separator = true;
-    } else {
-      ok = false;
-    }
-  }
-  if (!ok || after_separator) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid lease id \"", id,
-        "\": want letters and digits, single '.', '_' or '-' between them, at most 76"));
-  }
-  return absl::OkStatus();
 }
 
 std::string RandomLeaseId() {
@@ -108,7 +88,7 @@ absl::StatusOr<bool> LeaseStore::Exists(const std::string& ns, const std::string
 absl::StatusOr<api::Lease> LeaseStore::Create(const std::string& ns, std::string id,
                                               const Labels& labels) {
   if (id.empty()) id = RandomLeaseId();
-  BERTH_RETURN_IF_ERROR(ValidateLeaseId(id));
+  BERTH_RETURN_IF_ERROR(ValidateIdentifier(id, "lease id"));
   BERTH_RETURN_IF_ERROR(ValidateLabels(labels, absl::StrCat("lease \"", id, "\"")));
   BERTH_RETURN_IF_ERROR(LeaseExpiry(labels).status());
   absl::Status done = db_.Transaction([&]() -> absl::Status {

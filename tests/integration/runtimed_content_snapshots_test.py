@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -28,10 +27,7 @@ import grpc
 import runtimed_harness as harness
 from runtimed_harness import run
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "..", "fixtures")
 RUNTIMED = None
-PROTO_DIR = None
 WORK = None
 REGISTRY = None  # "127.0.0.1:PORT"
 IMAGE = None  # REGISTRY + "/layered:latest"
@@ -424,29 +420,14 @@ class SnapshotsTest(RuntimedTest):
 
 
 def main():
-    global RUNTIMED, PROTO_DIR, WORK, REGISTRY, IMAGE, images_pb, content_pb, snapshots_pb
-    if len(sys.argv) < 3:
-        print(__doc__)
-        sys.exit(2)
-    RUNTIMED = os.path.abspath(sys.argv.pop(1))
-    PROTO_DIR = os.path.abspath(sys.argv.pop(1))
-    WORK = tempfile.mkdtemp(prefix="berth-runtimed-cs-test-")
-    try:
-        pb = harness.generate_protos(os.path.join(WORK, "gen"), PROTO_DIR,
-                                     ["images", "content", "snapshots"])
-        images_pb, content_pb, snapshots_pb = pb["images"], pb["content"], pb["snapshots"]
-        run(os.path.join(FIXTURES, "layered-image.sh"), os.path.join(WORK, "image"))
-        REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
-                       os.path.join(WORK, "registry")).strip()
-        run(os.path.join(FIXTURES, "registry.sh"), "push", os.path.join(WORK, "registry"),
-            os.path.join(WORK, "image"), "layered:latest")
+    def setup(fixture):
+        global RUNTIMED, WORK, REGISTRY, IMAGE, images_pb, content_pb, snapshots_pb
+        RUNTIMED, WORK, REGISTRY = fixture.args[0], fixture.work, fixture.registry
         IMAGE = REGISTRY + "/layered:latest"
-        result = unittest.main(verbosity=2, exit=False).result
-        sys.exit(0 if result.wasSuccessful() else 1)
-    finally:
-        subprocess.run([os.path.join(FIXTURES, "registry.sh"), "stop",
-                        os.path.join(WORK, "registry")], capture_output=True)
-        shutil.rmtree(WORK, ignore_errors=True)
+        images_pb, content_pb, snapshots_pb = (
+            fixture.pb["images"], fixture.pb["content"], fixture.pb["snapshots"])
+    harness.main(__doc__, "berth-runtimed-cs-test-", ["images", "content", "snapshots"],
+                 "layered-image.sh", "layered:latest", setup)
 
 
 if __name__ == "__main__":

@@ -11,21 +11,14 @@ Usage: runtimed_images_test.py BERTH_RUNTIMED PROTO_DIR [unittest args]
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
-import time
 import unittest
 
 import grpc
 
 import runtimed_harness as harness
-from runtimed_harness import run
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "..", "fixtures")
 RUNTIMED = None
-PROTO_DIR = None
 WORK = None
 REGISTRY = None  # "127.0.0.1:PORT"
 pb = None  # the generated images_pb2 module
@@ -197,26 +190,12 @@ class ImagesTest(unittest.TestCase):
 
 
 def main():
-    global RUNTIMED, PROTO_DIR, WORK, REGISTRY, pb
-    if len(sys.argv) < 3:
-        print(__doc__)
-        sys.exit(2)
-    RUNTIMED = os.path.abspath(sys.argv.pop(1))
-    PROTO_DIR = os.path.abspath(sys.argv.pop(1))
-    WORK = tempfile.mkdtemp(prefix="berth-runtimed-test-")
-    try:
-        pb = harness.generate_protos(os.path.join(WORK, "gen"), PROTO_DIR, ["images"])["images"]
-        run(os.path.join(FIXTURES, "busybox-image.sh"), os.path.join(WORK, "image"))
-        REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
-                       os.path.join(WORK, "registry")).strip()
-        run(os.path.join(FIXTURES, "registry.sh"), "push", os.path.join(WORK, "registry"),
-            os.path.join(WORK, "image", "oci"), "busybox:latest")
-        result = unittest.main(verbosity=2, exit=False).result
-        sys.exit(0 if result.wasSuccessful() else 1)
-    finally:
-        subprocess.run([os.path.join(FIXTURES, "registry.sh"), "stop",
-                        os.path.join(WORK, "registry")], capture_output=True)
-        shutil.rmtree(WORK, ignore_errors=True)
+    def setup(fixture):
+        global RUNTIMED, WORK, REGISTRY, pb
+        RUNTIMED, WORK, REGISTRY = fixture.args[0], fixture.work, fixture.registry
+        pb = fixture.pb["images"]
+    harness.main(__doc__, "berth-runtimed-test-", ["images"], "busybox-image.sh",
+                 "busybox:latest", setup, layout="oci")
 
 
 if __name__ == "__main__":

@@ -15,20 +15,14 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import unittest
 
 import grpc
 
 import runtimed_harness as harness
-from runtimed_harness import run
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "..", "fixtures")
 RUNTIMED = None
-PROTO_DIR = None
 WORK = None
 IMAGE = None  # 127.0.0.1:PORT/layered:latest
 images_pb = content_pb = leases_pb = None
@@ -340,29 +334,14 @@ class ContentLabelsTest(Test):
 
 
 def main():
-    global RUNTIMED, PROTO_DIR, WORK, IMAGE, images_pb, content_pb, leases_pb
-    if len(sys.argv) < 3:
-        print(__doc__)
-        sys.exit(2)
-    RUNTIMED = os.path.abspath(sys.argv.pop(1))
-    PROTO_DIR = os.path.abspath(sys.argv.pop(1))
-    WORK = tempfile.mkdtemp(prefix="berth-runtimed-leases-test-")
-    try:
-        pb = harness.generate_protos(os.path.join(WORK, "gen"), PROTO_DIR,
-                                     ["images", "content", "leases"])
-        images_pb, content_pb, leases_pb = pb["images"], pb["content"], pb["leases"]
-        run(os.path.join(FIXTURES, "layered-image.sh"), os.path.join(WORK, "image"))
-        registry = run(os.path.join(FIXTURES, "registry.sh"), "start",
-                       os.path.join(WORK, "registry")).strip()
-        run(os.path.join(FIXTURES, "registry.sh"), "push", os.path.join(WORK, "registry"),
-            os.path.join(WORK, "image"), "layered:latest")
-        IMAGE = registry + "/layered:latest"
-        result = unittest.main(verbosity=2, exit=False).result
-        sys.exit(0 if result.wasSuccessful() else 1)
-    finally:
-        subprocess.run([os.path.join(FIXTURES, "registry.sh"), "stop",
-                        os.path.join(WORK, "registry")], capture_output=True)
-        shutil.rmtree(WORK, ignore_errors=True)
+    def setup(fixture):
+        global RUNTIMED, WORK, IMAGE, images_pb, content_pb, leases_pb
+        RUNTIMED, WORK = fixture.args[0], fixture.work
+        IMAGE = fixture.registry + "/layered:latest"
+        images_pb, content_pb, leases_pb = (
+            fixture.pb["images"], fixture.pb["content"], fixture.pb["leases"])
+    harness.main(__doc__, "berth-runtimed-leases-test-", ["images", "content", "leases"],
+                 "layered-image.sh", "layered:latest", setup)
 
 
 if __name__ == "__main__":

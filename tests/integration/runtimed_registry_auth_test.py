@@ -19,7 +19,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -27,13 +26,8 @@ import unittest
 import grpc
 
 import runtimed_harness as harness
-from runtimed_harness import run
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "..", "fixtures")
-REGISTRY_SH = os.path.join(FIXTURES, "registry.sh")
 RUNTIMED = None
-PROTO_DIR = None
 WORK = None
 pb = None  # the generated images_pb2 module
 
@@ -51,7 +45,7 @@ PULL_TIMEOUT = 60  # seconds, per pull
 
 
 def state_dir(name):
-    return os.path.join(WORK, "registries", name)
+    return harness.registry_dir(WORK, name)
 
 
 def certs_dir(name):
@@ -245,54 +239,22 @@ class TlsTest(PullTest):
 
 
 def main():
-    global RUNTIMED, PROTO_DIR, WORK, pb
-    if len(sys.argv) < 3:
-        print(__doc__)
-        sys.exit(2)
-    RUNTIMED = os.path.abspath(sys.argv.pop(1))
-    PROTO_DIR = os.path.abspath(sys.argv.pop(1))
-    # SIGTERM (a timeout) cleans up and exits at once: an exception raised in
-    # the middle of a grpc call need not make it out.
-    def terminated(*_):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once (timeout(1) signals the group too)
-        print("FAIL: terminated", file=sys.stderr)
-        cleanup()
-        os._exit(1)
-    signal.signal(signal.SIGTERM, terminated)
-    WORK = tempfile.mkdtemp(prefix="berth-registry-auth-test-")
-    try:
-        pb = harness.generate_protos(os.path.join(WORK, "gen"), PROTO_DIR, ["images"])["images"]
-        run(os.path.join(FIXTURES, "busybox-image.sh"), os.path.join(WORK, "image"))
-        for name, options in REGISTRIES.items():
-            ADDR[name] = subprocess.run([REGISTRY_SH, "start", state_dir(name)] + options,
-                                        check=True, capture_output=True, text=True,
-                                        timeout=60).stdout.strip()
-            # The fixture pushes through the same auth and TLS (skopeo --dest-creds,
-            # --dest-cert-dir).
-            subprocess.run([REGISTRY_SH, "push", state_dir(name), os.path.join(WORK, "image", "oci"),
-                            "busybox:latest"], check=True, capture_output=True, text=True,
-                           timeout=60)
-        result = unittest.main(verbosity=2, exit=False).result
-        sys.exit(0 if result.wasSuccessful() else 1)
-    except subprocess.CalledProcessError as e:
-        print("FAIL: %s: %s" % (" ".join(e.cmd), e.stderr), file=sys.stderr)
-        sys.exit(1)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        cleanup()
+    def setup(fixture):
+        global RUNTIMED, WORK, pb
+        RUNTIMED, WORK, pb = fixture.args[0], fixture.work, fixture.pb["images"]
+        ADDR.update(fixture.registries)
+    harness.main(__doc__, "berth-registry-auth-test-", ["images"], "busybox-image.sh",
+                 "busybox:latest", setup, layout="oci", registries=REGISTRIES,
+                 cleanup=kill_started, exit_on_sigterm=True)
 
 
-def cleanup():
-    """Kills every berth-runtimed still running, stops the registries, removes WORK."""
+def kill_started():
+    """Kills every berth-runtimed still running (harness.main then stops the
+    registries and removes WORK)."""
     for proc in STARTED:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-    for name in REGISTRIES:
-        if os.path.isdir(state_dir(name)):
-            subprocess.run([REGISTRY_SH, "stop", state_dir(name)], capture_output=True,
-                           timeout=30)
-    shutil.rmtree(WORK, ignore_errors=True)
 
 
 if __name__ == "__main__":

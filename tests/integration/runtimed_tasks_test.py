@@ -15,7 +15,6 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,8 +25,6 @@ import grpc
 import runtimed_harness as harness
 from runtimed_harness import run
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "..", "fixtures")
 BUILD = None
 WORK = None
 REGISTRY = None
@@ -585,28 +582,12 @@ class TasksTest(unittest.TestCase):
 
 
 def main():
-    global BUILD, WORK, REGISTRY
-    if len(sys.argv) < 3:
-        print(__doc__)
-        sys.exit(2)
-    BUILD = os.path.abspath(sys.argv.pop(1))
-    proto_dir = os.path.abspath(sys.argv.pop(1))
-    WORK = tempfile.mkdtemp(prefix="berth-tasks-test-")
-    os.chmod(WORK, 0o755)
-    try:
-        pb.update(harness.generate_protos(os.path.join(WORK, "gen"), proto_dir,
-                                          ["images", "containers", "tasks", "events"]))
-        run(os.path.join(FIXTURES, "busybox-image.sh"), os.path.join(WORK, "image"))
-        REGISTRY = run(os.path.join(FIXTURES, "registry.sh"), "start",
-                       os.path.join(WORK, "registry")).strip()
-        run(os.path.join(FIXTURES, "registry.sh"), "push", os.path.join(WORK, "registry"),
-            os.path.join(WORK, "image", "oci"), "busybox:latest")
-        result = unittest.main(verbosity=2, exit=False).result
-        sys.exit(0 if result.wasSuccessful() else 1)
-    finally:
-        subprocess.run([os.path.join(FIXTURES, "registry.sh"), "stop",
-                        os.path.join(WORK, "registry")], capture_output=True)
-        shutil.rmtree(WORK, ignore_errors=True)
+    def setup(fixture):
+        global BUILD, WORK, REGISTRY
+        BUILD, WORK, REGISTRY = fixture.args[0], fixture.work, fixture.registry
+        pb.update(fixture.pb)
+    harness.main(__doc__, "berth-tasks-test-", ["images", "containers", "tasks", "events"],
+                 "busybox-image.sh", "busybox:latest", setup, layout="oci", mode=0o755)
 
 
 if __name__ == "__main__":

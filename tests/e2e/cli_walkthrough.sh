@@ -272,6 +272,22 @@ grep -qE '^[0-9a-f]{12} +box2 +[0-9.]+% +[0-9.]+[KMGT]?i?B / [0-9.]+[KMGT]?i?B +
 pass "stats --no-stream"
 expect_eq "stats --format" "$(c stats --no-stream --format '{{.Name}} {{.PIDs}}' box2)" "box2 1"
 
+# --- sig-proxy: a signal to the attached client reaches the container ------------------------
+"$cli" -H "$DAEMON_HOST" run --name trapper --network none "$img" \
+    sh -c 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done' >"$tmp/trap.out" 2>&1 &
+client=$!
+for _ in $(seq 200); do
+    grep -q ready "$tmp/trap.out" && break
+    sleep 0.1
+done
+grep -q ready "$tmp/trap.out" || { kill -9 "$client"; die "sig-proxy: the container never said ready"; }
+kill -USR1 "$client"
+rc=0
+wait "$client" || rc=$?
+expect_eq "sig-proxy: SIGUSR1 to the client runs the container's trap" "$(grep -c got-usr1 "$tmp/trap.out")" 1
+expect_eq "sig-proxy: the client exits with the container's code" "$rc" 7
+c rm trapper >/dev/null
+
 # --- attach ---------------------------------------------------------------------------------
 c run -d -i --name reader --network none "$img" sh -c 'read x; echo got $x; exit 4' >/dev/null
 rc=0

@@ -1,8 +1,9 @@
 // GET /containers/{id}/stats (moby's daemon/stats.go ContainerStats):
-// stream=true (the default) sends an object a second until the container
-// stops or the client goes; stream=false one object whose precpu_stats come
-// from a sample a second before, or with one-shot=true at once and without
-// precpu_stats. A container that does not run gets dockerd's zeroed object.
+// stream=true (the default) sends an object a second, zeroed while the
+// container does not run, until the client goes or the container is removed;
+// stream=false one object whose precpu_stats come from a sample a second
+// before, or with one-shot=true at once and without precpu_stats; for a
+// container that does not run, dockerd's zeroed object.
 #include "absl/strings/str_cat.h"
 #include "engine/daemon/container_stats.h"
 #include "engine/routes/routes.h"
@@ -32,9 +33,9 @@ void Stats(Daemon& daemon, Request& r, ResponseWriter& w) {
   if (!target.ok()) return SendStatus(w, target.status());
   const uint64_t host_memory = HostMemoryBytes();
   auto zeroed = [&] { return StatsJson(target->id, target->name, nullptr, nullptr, 0); };
-  if (!target->running) return w.SendJson(200, zeroed());
 
   if (!stream) {
+    if (!target->running) return w.SendJson(200, zeroed());
     auto first = daemon.TaskStats(target->id);
     if (!first.ok()) return w.SendJson(200, zeroed());
     if (one_shot) {
@@ -46,16 +47,23 @@ void Stats(Daemon& daemon, Request& r, ResponseWriter& w) {
     return w.SendJson(200, StatsJson(target->id, target->name, &*second, &*first, host_memory));
   }
 
+  // As dockerd's stats collector: a container that does not run (yet, or any
+  // more) gets a zeroed object a second; the stream ends when the client
+  // goes or the container is removed.
   w.BeginStream(200, "application/json");
   std::optional<api::StatsResponse> previous;
   for (;;) {
     auto sample = daemon.TaskStats(target->id);
-    if (!sample.ok()) return;  // it stopped (or went)
-    nlohmann::ordered_json j =
-        StatsJson(target->id, target->name, &*sample, previous ? &*previous : nullptr, host_memory);
+    nlohmann::ordered_json j = sample.ok() ? StatsJson(target->id, target->name, &*sample,
+                                                       previous ? &*previous : nullptr, host_memory)
+                                           : zeroed();
     if (!w.Write(j.dump() + "\n")) return;
-    previous = std::move(*sample);
-    if (!Pause(w, kInterval) || !daemon.Running(target->id)) return;
+    if (sample.ok()) {
+      previous = std::move(*sample);
+    } else {
+      previous.reset();
+    }
+    if (!Pause(w, kInterval) || !daemon.ForStats(target->id).ok()) return;
   }
 }
 

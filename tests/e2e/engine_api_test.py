@@ -713,9 +713,16 @@ class EngineTest(unittest.TestCase):
                          first["cpu_stats"]["cpu_usage"]["total_usage"])
         self.assertEqual(second["preread"], first["read"])
         c.kill()
+        # As dockerd: zeroed objects while it does not run, until it is removed.
+        for s in stream:
+            if s["read"] == "0001-01-01T00:00:00Z":
+                self.assertEqual(s["memory_stats"], {})
+                break
+        else:
+            self.fail("the stream ended when the container stopped, not when it was removed")
+        c.remove()
         rest = list(stream)  # ends
         self.assertLessEqual(len(rest), 2)
-        c.remove()
 
     def test_stats_of_a_stopped_container(self):
         c = self.docker.containers.create(IMAGE, ["true"], name="idle")

@@ -53,8 +53,9 @@ absl::StatusOr<std::unique_ptr<ContainerIo>> ContainerIo::Open(const Options& op
     io->stdin_path_ = absl::StrCat(options.dir, "/", options.name, "-stdin");
     BERTH_RETURN_IF_ERROR(MakeFifo(io->stdin_path_));
     // Read-write: opening never waits for the shim, and the container sees
-    // EOF only when berthd closes stdin through CloseIO.
-    BERTH_ASSIGN_OR_RETURN(io->stdin_, OpenPath(io->stdin_path_, O_RDWR));
+    // EOF only when berthd closes stdin through CloseIO. Non-blocking: a
+    // process that stops reading cannot hold a writer forever (WriteToStdin).
+    BERTH_ASSIGN_OR_RETURN(io->stdin_, OpenPath(io->stdin_path_, O_RDWR | O_NONBLOCK));
   }
   int wake[2];
   if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return LastErrnoError("pipe");
@@ -64,6 +65,22 @@ absl::StatusOr<std::unique_ptr<ContainerIo>> ContainerIo::Open(const Options& op
     BERTH_ASSIGN_OR_RETURN(io->log_, JsonFileLog::Open(options.log_path, options.log_options));
   }
   return io;
+}
+
+absl::Status WriteToStdin(int fd, absl::string_view data, const std::function<bool()>& open) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n >= 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) return LastErrnoError("write stdin");
+    if (!open()) return absl::FailedPreconditionError("stdin is closed: the process has ended");
+    pollfd p{fd, POLLOUT, 0};
+    (void)::poll(&p, 1, 250);
+  }
+  return absl::OkStatus();
 }
 
 ContainerIo::~ContainerIo() {

@@ -12,18 +12,25 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/unique_fd.h"
 #include "engine/daemon/json_file_log.h"
 #include "engine/daemon/output_hub.h"
 #include "engine/runtimed_client.h"
 
 namespace berth::engine {
+
+// Writes data to a run's stdin (a duplicate of StdinFd(), written with no
+// lock held): when the pipe is full it waits for room, asking open() every
+// 250 ms whether the run still reads; FailedPrecondition once it does not.
+absl::Status WriteToStdin(int fd, absl::string_view data, const std::function<bool()>& open);
 
 class ContainerIo {
  public:
@@ -48,7 +55,7 @@ class ContainerIo {
   void Start();
   // Waits until stdout and stderr reached EOF; false after timeout.
   bool WaitDrained(absl::Duration timeout);
-  // Berthd's write end of the stdin fifo; -1 without stdin.
+  // Berthd's write end of the stdin fifo (non-blocking); -1 without stdin.
   int StdinFd() const { return stdin_.Get(); }
   // Lets go of berthd's end of stdin, so that once the shim lets go of its own
   // (Tasks.CloseIO) the container reads EOF.

@@ -1,5 +1,6 @@
 #include "engine/daemon/daemon.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -1022,19 +1023,18 @@ bool Daemon::WaitForStdin(Entry& e, std::unique_lock<std::mutex>& lock) {
 
 absl::Status Daemon::WriteStdin(const std::string& id, const std::string& data) {
   BERTH_ASSIGN_OR_RETURN(auto e, Find(id));
-  std::unique_lock lock(e->mu);
-  if (!WaitForStdin(*e, lock)) return absl::FailedPreconditionError("stdin is not open");
-  const int fd = e->io->StdinFd();
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return LastErrnoError("write container stdin");
-    }
-    off += static_cast<size_t>(n);
+  UniqueFd fd;
+  {
+    std::unique_lock lock(e->mu);
+    if (!WaitForStdin(*e, lock)) return absl::FailedPreconditionError("stdin is not open");
+    fd = UniqueFd(::fcntl(e->io->StdinFd(), F_DUPFD_CLOEXEC, 0));
+    if (!fd) return LastErrnoError("dup container stdin");
   }
-  return absl::OkStatus();
+  // Written outside the lock: a full pipe must not stop the exit's handling.
+  return WriteToStdin(fd.Get(), data, [&] {
+    std::lock_guard lock(e->mu);
+    return e->c.state.running && e->io && e->io->StdinFd() >= 0;
+  });
 }
 
 absl::Status Daemon::CloseStdin(const std::string& id) {

@@ -10,6 +10,7 @@
 // container's GroupAdd). Privileged gives the process every capability the
 // host grants; the container's seccomp profile and other confinement stay
 // (the runtime applies the container's, as runc exec does).
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -370,19 +371,18 @@ void Daemon::HandleExecExit(const std::string& container_id, const std::string& 
 }
 
 absl::Status Daemon::WriteExecStdin(Exec& ex, const std::string& data) {
-  std::lock_guard lock(ex.mu);
-  if (!ex.io || ex.io->StdinFd() < 0) return absl::FailedPreconditionError("stdin is not open");
-  const int fd = ex.io->StdinFd();
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return LastErrnoError("write exec stdin");
-    }
-    off += static_cast<size_t>(n);
+  UniqueFd fd;
+  {
+    std::lock_guard lock(ex.mu);
+    if (!ex.io || ex.io->StdinFd() < 0) return absl::FailedPreconditionError("stdin is not open");
+    fd = UniqueFd(::fcntl(ex.io->StdinFd(), F_DUPFD_CLOEXEC, 0));
+    if (!fd) return LastErrnoError("dup exec stdin");
   }
-  return absl::OkStatus();
+  // Written outside the lock: a full pipe must not stop the exit's handling.
+  return WriteToStdin(fd.Get(), data, [&] {
+    std::lock_guard lock(ex.mu);
+    return ex.running && ex.io && ex.io->StdinFd() >= 0;
+  });
 }
 
 absl::Status Daemon::CloseExecStdin(Exec& ex) {

@@ -14,19 +14,23 @@ namespace berth::engine {
 namespace {
 
 // The client's input to the run's stdin until EOF, an error or the detach
-// keys; true if it ends the attach (rather than only the run's stdin).
+// keys; true if it ends the attach (rather than only the run's stdin). A
+// stdin that cannot be written (the run ended) only ends the input: the
+// output loop sends what the run wrote last and ends with it.
 bool CopyInput(const AttachedStreams& s) {
-  DetachDetector detector(s.detach_keys);
+  // dockerd watches for the keys only with a tty: without one, stdin is data
+  // (`cat file | docker exec -i c sh -c 'cat > f'` may hold any bytes).
+  DetachDetector detector(s.tty ? s.detach_keys : std::string());
   bool detached = false;
   std::string data = detector.Feed(s.buffered, &detached);
-  if (!data.empty() && !s.write_stdin(data).ok()) return true;
+  if (!data.empty() && !s.write_stdin(data).ok()) return false;
   char buffer[32 << 10];
   while (!detached) {
     ssize_t n = ::read(s.fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     data = detector.Feed(absl::string_view(buffer, static_cast<size_t>(n)), &detached);
-    if (!data.empty() && !s.write_stdin(data).ok()) return true;
+    if (!data.empty() && !s.write_stdin(data).ok()) return false;
   }
   if (detached) return true;
   if (s.close_stdin && !s.tty) {

@@ -27,7 +27,7 @@ struct AttachedStreams {
   std::string buffered;  // bytes of the client's input read with the request
   bool tty = false;
   bool want_stdin = false, want_stdout = false, want_stderr = false;
-  std::string detach_keys;   // the key codes (ParseDetachKeys)
+  std::string detach_keys;   // the key codes (ParseDetachKeys), watched for with a tty only
   bool close_stdin = false;  // dockerd's CloseStdin: the run's stdin closes at the client's EOF
   std::function<absl::Status(const std::string&)> write_stdin;
   std::function<void()> close_stdin_fn;

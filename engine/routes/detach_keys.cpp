@@ -27,8 +27,9 @@ absl::StatusOr<std::string> ParseDetachKeys(absl::string_view spec) {
 }
 
 std::string DetachDetector::Feed(absl::string_view data, bool* detached) {
-  std::string out;
   *detached = false;
+  if (keys_.empty()) return std::string(data);
+  std::string out;
   for (char c : data) {
     if (c != keys_[matched_] && matched_ > 0) {
       out.append(keys_, 0, matched_);  // not the keys after all

@@ -7,6 +7,7 @@ the busybox fixture from Debian's docker-registry on 127.0.0.1.
 
 Usage: engine_api_test.py BUILD_DIR [unittest args]
 """
+import hashlib
 import http.client
 import json
 import os
@@ -300,6 +301,45 @@ class EngineTest(unittest.TestCase):
         sock.close()
         self.assertIn(b"got hello\n", data)
         self.assertEqual(c.wait(timeout=10)["StatusCode"], 0)
+
+    def test_exec_stdin_without_tty_is_data(self):
+        # Without a tty the detach keys are not watched for (dockerd's attach):
+        # bytes 0x10 0x11 and NUL reach the process, whose stdin is closed at
+        # the client's EOF; a process that stops reading does not hang berthd.
+        api = self.docker.api
+        c = self.docker.containers.run(IMAGE, ["sleep", "60"], detach=True)
+        payload = bytes(range(256)) * 512 + b"\x10\x11 and after the keys\n"
+        eid = api.exec_create(c.id, ["sh", "-c", "cat > /tmp/got; wc -c < /tmp/got; md5sum /tmp/got"],
+                              stdin=True)["Id"]
+        sock = api.exec_start(eid, socket=True)
+        sock._sock.sendall(payload)
+        sock._sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = sock._sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        sock.close()
+        self.assertIn(str(len(payload)).encode(), data)
+        self.assertIn(hashlib.md5(payload).hexdigest().encode(), data)
+        self.assertTrue(self.wait_for(lambda: api.exec_inspect(eid)["Running"] is False))
+        self.assertEqual(api.exec_inspect(eid)["ExitCode"], 0)
+        # `yes | exec -i head -n1`: head leaves, the client keeps writing.
+        eid = api.exec_create(c.id, ["head", "-n1"], stdin=True)["Id"]
+        sock = api.exec_start(eid, socket=True)
+        sock._sock.settimeout(20)
+        sent = 0
+        try:
+            while sent < (8 << 20):
+                sock._sock.sendall(b"y\n" * 8192)
+                sent += 16384
+        except OSError:
+            pass  # berthd ended the exec's stream
+        self.assertTrue(self.wait_for(lambda: api.exec_inspect(eid)["Running"] is False, 20))
+        sock.close()
+        self.assertEqual(c.exec_run(["true"]).exit_code, 0)  # berthd still answers
+        c.remove(force=True)
 
     def wait_for(self, predicate, timeout=10):
         deadline = time.monotonic() + timeout

@@ -24,3 +24,14 @@ TEST_CASE("detach keys: found across reads; a partial match is forwarded when it
   CHECK(d.Feed("\x11trailing", &detached).empty());
   CHECK(detached);
 }
+
+TEST_CASE("detach keys: none (no tty) lets every byte through, NUL and the default keys too") {
+  DetachDetector d("");
+  bool detached = true;
+  const std::string data(
+      "a\0\x10\x11"
+      "b",
+      5);
+  CHECK(d.Feed(data, &detached) == data);
+  CHECK_FALSE(detached);
+}

@@ -42,10 +42,18 @@ JsonFileLog::JsonFileLog(std::string path, JsonFileOptions options, UniqueFd fd,
   }
 }
 
+std::shared_mutex& LogRotationLock() {
+  static std::shared_mutex lock;
+  return lock;
+}
+
 void JsonFileLog::Rotate() {
+  // Whatever happens, the size starts over: a failed rotation is not tried
+  // again at every line.
+  size_ = 0;
+  std::unique_lock lock(LogRotationLock());
   if (options_.max_files < 2) {
     if (::ftruncate(fd_.Get(), 0) != 0) LogWarn("truncate {}: {}", path_, strerror(errno));
-    size_ = 0;
     return;
   }
   for (int i = options_.max_files - 1; i > 1; --i) {
@@ -57,16 +65,16 @@ void JsonFileLog::Rotate() {
   }
   const std::string first = absl::StrCat(path_, ".1");
   if (::rename(path_.c_str(), first.c_str()) != 0) {
-    LogWarn("rotate {}: {}", path_, strerror(errno));
-    return;
+    LogWarn("rotate {}: {}; log data may have been lost", path_, strerror(errno));
   }
+  // As moby's LogFile: a new file at the path even when a rename failed (the
+  // live file was removed, say), so that `logs` reads what comes next.
   auto fd = OpenLogFile(path_, O_TRUNC);
   if (!fd.ok()) {
     LogWarn("{}", fd.status().message());
     return;
   }
   fd_ = std::move(*fd);
-  size_ = 0;
 }
 
 void JsonFileLog::WriteMessage(StreamKind stream, const std::string& message) {

@@ -10,6 +10,7 @@
 // follow with JsonLogReader.
 #pragma once
 
+#include <shared_mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -18,6 +19,11 @@
 #include "engine/daemon/output_hub.h"
 
 namespace berth::engine {
+
+// Held exclusively by a rotation (the renames and the new file's open), and
+// shared by a reader while it opens a log's files: a reader never opens a
+// set that a rotation has half moved.
+std::shared_mutex& LogRotationLock();
 
 class JsonFileLog {
  public:

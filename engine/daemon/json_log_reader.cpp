@@ -4,12 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <shared_mutex>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "engine/daemon/container.h"
+#include "engine/daemon/json_file_log.h"
 
 namespace berth::engine {
 namespace {
@@ -50,50 +54,84 @@ absl::Status JsonLogReader::ReadFrom(int fd, int64_t* offset, std::vector<LogMes
   return absl::OkStatus();
 }
 
-absl::Status JsonLogReader::OpenLive() {
+absl::StatusOr<std::pair<UniqueFd, ino_t>> JsonLogReader::OpenLive() const {
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return absl::OkStatus();
+    if (errno == ENOENT) return std::pair<UniqueFd, ino_t>(UniqueFd(), 0);
     return LastErrnoError(absl::StrCat("open ", path_));
   }
-  fd_ = UniqueFd(fd);
+  UniqueFd file(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0) return LastErrnoError(absl::StrCat("stat ", path_));
-  ino_ = st.st_ino;
-  offset_ = 0;
-  return absl::OkStatus();
+  return std::pair<UniqueFd, ino_t>(std::move(file), st.st_ino);
+}
+
+std::vector<UniqueFd> JsonLogReader::OpenRotated(ino_t after) const {
+  std::vector<std::pair<UniqueFd, ino_t>> files;  // <path>.1, .2, ...: newest first
+  for (int k = 1;; ++k) {
+    int fd = ::open(absl::StrCat(path_, ".", k).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) break;
+    struct stat st {};
+    ino_t ino = ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+    files.emplace_back(UniqueFd(fd), ino);
+  }
+  size_t newer = files.size();  // how many are newer than `after`: all when it is gone
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (after != 0 && files[i].second == after) newer = i;
+  }
+  std::vector<UniqueFd> out;
+  for (size_t i = newer; i-- > 0;) out.push_back(std::move(files[i].first));
+  return out;
 }
 
 absl::StatusOr<std::vector<LogMessage>> JsonLogReader::Next() {
   std::vector<LogMessage> out;
   if (!started_) {
     started_ = true;
-    int rotated = 0;
-    while (::access(absl::StrCat(path_, ".", rotated + 1).c_str(), F_OK) == 0) ++rotated;
-    for (int i = rotated; i >= 1; --i) {
-      const std::string path = absl::StrCat(path_, ".", i);
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;  // rotated away meanwhile
-      UniqueFd file(fd);
+    std::vector<UniqueFd> rotated;
+    {
+      // The rotated files and the live one as one set: no rotation between.
+      std::shared_lock lock(LogRotationLock());
+      rotated = OpenRotated(0);
+      BERTH_ASSIGN_OR_RETURN(auto live, OpenLive());
+      std::tie(fd_, ino_) = std::move(live);
+    }
+    for (const UniqueFd& file : rotated) {
       int64_t offset = 0;
       BERTH_RETURN_IF_ERROR(ReadFrom(file.Get(), &offset, &out));
     }
-    BERTH_RETURN_IF_ERROR(OpenLive());
+    offset_ = 0;
   }
   if (!fd_) {
-    BERTH_RETURN_IF_ERROR(OpenLive());
+    std::shared_lock lock(LogRotationLock());
+    BERTH_ASSIGN_OR_RETURN(auto live, OpenLive());
+    std::tie(fd_, ino_) = std::move(live);
+    offset_ = 0;
     if (!fd_) return out;
   }
   struct stat st {};
   if (::fstat(fd_.Get(), &st) == 0 && st.st_size < offset_) offset_ = 0;  // emptied (max-file 1)
   BERTH_RETURN_IF_ERROR(ReadFrom(fd_.Get(), &offset_, &out));
-  // Rotated since it was opened: what the old file got last is read above;
-  // the new live file from its start.
-  struct stat now {};
-  if (::stat(path_.c_str(), &now) == 0 && now.st_ino != ino_) {
-    BERTH_RETURN_IF_ERROR(OpenLive());
-    BERTH_RETURN_IF_ERROR(ReadFrom(fd_.Get(), &offset_, &out));
+  // Rotated since it was opened: the rest of the old file (a line may have
+  // gone in after the read above, before the rotation), the files rotated
+  // after it, oldest first, then the new live file.
+  std::vector<UniqueFd> newer;
+  std::pair<UniqueFd, ino_t> live;
+  {
+    std::shared_lock lock(LogRotationLock());
+    struct stat now {};
+    if (::stat(path_.c_str(), &now) != 0 || now.st_ino == ino_) return out;
+    newer = OpenRotated(ino_);
+    BERTH_ASSIGN_OR_RETURN(live, OpenLive());
   }
+  BERTH_RETURN_IF_ERROR(ReadFrom(fd_.Get(), &offset_, &out));
+  for (const UniqueFd& file : newer) {
+    int64_t offset = 0;
+    BERTH_RETURN_IF_ERROR(ReadFrom(file.Get(), &offset, &out));
+  }
+  std::tie(fd_, ino_) = std::move(live);
+  offset_ = 0;
+  if (fd_) BERTH_RETURN_IF_ERROR(ReadFrom(fd_.Get(), &offset_, &out));
   return out;
 }
 

@@ -36,8 +36,11 @@ class JsonLogReader {
  private:
   // Appends the complete lines of fd from *offset on; *offset moves past them.
   absl::Status ReadFrom(int fd, int64_t* offset, std::vector<LogMessage>* out);
-  // Opens the live file again (a rotation, or its first appearance).
-  absl::Status OpenLive();
+  // The live file and its inode; no fd while it does not exist.
+  absl::StatusOr<std::pair<UniqueFd, ino_t>> OpenLive() const;
+  // The rotated files newer than the one with inode `after` (all of them for
+  // 0, or when it has rotated away), oldest first. LogRotationLock held.
+  std::vector<UniqueFd> OpenRotated(ino_t after) const;
 
   std::string path_;
   bool started_ = false;

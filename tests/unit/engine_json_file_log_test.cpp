@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/byte_size.h"
@@ -159,4 +161,38 @@ TEST_CASE("json-file: max-file 1 empties the file; a partial line waits for its 
   REQUIRE(next->size() == 1);
   CHECK((*next)[0].text == "no newline yet, now\n");
   CHECK((*next)[0].stream == StreamKind::kStdout);
+}
+
+TEST_CASE("json-file: a follower racing the writer's rotations gets every line once, in order") {
+  TempDir dir;
+  const std::string path = dir.path + "/c-json.log";
+  JsonFileOptions options;
+  options.max_size = 2000;  // a rotation every ~30 lines
+  options.max_files = 200;  // enough that nothing rotates away before it is read
+  auto log = JsonFileLog::Open(path, options);
+  REQUIRE(log.ok());
+  constexpr int kLines = 5000;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 1; i <= kLines; ++i) {
+      (*log)->Write(StreamKind::kStdout, absl::StrCat("line-", i, "\n"));
+    }
+    done.store(true);
+  });
+  JsonLogReader follower(path);
+  std::vector<std::string> followed;
+  for (;;) {
+    const bool finished = done.load();
+    auto batch = follower.Next();
+    REQUIRE(batch.ok());
+    for (auto& t : Texts(*batch)) followed.push_back(std::move(t));
+    if (finished) break;
+  }
+  writer.join();
+  REQUIRE(followed.size() == kLines);
+  for (int i = 0; i < kLines; ++i) {
+    if (followed[i] != absl::StrCat("line-", i + 1, "\n")) {
+      FAIL("line " << i << " is " << followed[i]);
+    }
+  }
 }

@@ -42,7 +42,7 @@ class Downloader {
     int retries = 0;
     absl::Duration delay;
     absl::Time not_before = absl::InfinitePast();
-    bool authenticated = false;  // a 401 was answered already
+    bool authenticated = false;  // a 401 was answered in this attempt
     bool active = false, finished = false;
   };
   // One GET in flight.
@@ -196,6 +196,7 @@ void Downloader::RetryLater(size_t i, const absl::Status& why) {
   Blob& b = blobs_[i];
   if (b.retries >= client_.options().retries) return Done(i, why);
   ++b.retries;
+  b.authenticated = false;  // a token may expire during a long retry: one 401 per attempt
   LogWarn("{}: {}; retrying from byte {} in {}", downloads_[i].digest.ToString(), why.message(),
           b.position, absl::FormatDuration(b.delay));
   b.not_before = absl::Now() + b.delay;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
@@ -33,7 +34,73 @@ std::optional<LogMessage> ParseLine(const char* begin, const char* end) {
   return m;
 }
 
+// Where the last n complete lines of fd's first `size` bytes begin: just
+// after the (n+1)-th newline from the end, or 0 with *found the number of
+// complete lines when there are not that many.
+absl::StatusOr<int64_t> StartOfLastLines(int fd, int64_t size, size_t n, size_t* found) {
+  size_t newlines = 0;
+  char buffer[64 << 10];
+  for (int64_t end = size; end > 0;) {
+    const int64_t start = std::max<int64_t>(0, end - static_cast<int64_t>(sizeof buffer));
+    const size_t want = static_cast<size_t>(end - start);
+    ssize_t got = ::pread(fd, buffer, want, start);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return LastErrnoError("read log");
+    if (static_cast<size_t>(got) != want) return absl::DataLossError("log file shrank while read");
+    for (size_t i = want; i-- > 0;) {
+      if (buffer[i] != '\n') continue;
+      if (++newlines == n + 1) {
+        *found = n;
+        return start + static_cast<int64_t>(i) + 1;
+      }
+    }
+    end = start;
+  }
+  *found = newlines;
+  return 0;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<LogMessage>> JsonLogReader::Tail(size_t n) {
+  started_ = true;
+  std::vector<UniqueFd> rotated;
+  {
+    std::shared_lock lock(LogRotationLock());
+    rotated = OpenRotated(0);
+    BERTH_ASSIGN_OR_RETURN(auto live, OpenLive());
+    std::tie(fd_, ino_) = std::move(live);
+  }
+  // Newest first: where each file's share of the last n lines begins.
+  std::vector<int> fds;
+  if (fd_) fds.push_back(fd_.Get());
+  for (size_t i = rotated.size(); i-- > 0;) fds.push_back(rotated[i].Get());
+  std::vector<int64_t> starts(fds.size());
+  size_t need = n;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    struct stat st {};
+    if (::fstat(fds[i], &st) != 0) return LastErrnoError(absl::StrCat("stat ", path_));
+    size_t found = 0;
+    if (need == 0 && i > 0) {
+      starts[i] = st.st_size;  // an older file: none of its lines are wanted
+      continue;
+    }
+    BERTH_ASSIGN_OR_RETURN(starts[i], StartOfLastLines(fds[i], st.st_size, need, &found));
+    need -= found;
+  }
+  // Read oldest first, each from its start; the live file's offset goes on.
+  std::vector<LogMessage> out;
+  for (size_t i = fds.size(); i-- > 0;) {
+    if (fd_ && i == 0) {
+      offset_ = starts[i];
+      BERTH_RETURN_IF_ERROR(ReadFrom(fd_.Get(), &offset_, &out));
+    } else {
+      int64_t offset = starts[i];
+      BERTH_RETURN_IF_ERROR(ReadFrom(fds[i], &offset, &out));
+    }
+  }
+  return out;
+}
 
 absl::Status JsonLogReader::ReadFrom(int fd, int64_t* offset, std::vector<LogMessage>* out) {
   std::string data;

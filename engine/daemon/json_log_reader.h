@@ -32,6 +32,10 @@ class JsonLogReader {
   // A partly written last line is left for the next call; a missing file
   // reads as empty.
   absl::StatusOr<std::vector<LogMessage>> Next();
+  // Instead of the first Next: the last n messages only (`logs --tail n`),
+  // found by reading the files backwards from their ends; later Next calls
+  // go on from there.
+  absl::StatusOr<std::vector<LogMessage>> Tail(size_t n);
 
  private:
   // Appends the complete lines of fd from *offset on; *offset moves past them.

@@ -118,7 +118,8 @@ void Logs(Daemon& daemon, Request& r, ResponseWriter& w) {
   // its whole output in the file once running turns false.
   bool running = follow && daemon.Running(target->id);
   JsonLogReader reader(target->log_path);
-  auto messages = reader.Next();
+  // --tail reads the files backwards from their ends, not whole.
+  auto messages = tail >= 0 ? reader.Tail(static_cast<size_t>(tail)) : reader.Next();
   if (!messages.ok()) return SendStatus(w, messages.status());
   w.BeginStream(200, target->tty ? "application/vnd.docker.raw-stream"
                                  : "application/vnd.docker.multiplexed-stream");

@@ -196,3 +196,36 @@ TEST_CASE("json-file: a follower racing the writer's rotations gets every line o
     }
   }
 }
+
+TEST_CASE("json-file: --tail reads the last lines back across rotated files, then follows") {
+  TempDir dir;
+  const std::string path = dir.path + "/c-json.log";
+  JsonFileOptions options;
+  options.max_size = 1000;
+  options.max_files = 4;
+  auto log = JsonFileLog::Open(path, options);
+  REQUIRE(log.ok());
+  for (int i = 1; i <= 100; ++i) (*log)->Write(StreamKind::kStdout, absl::StrCat("l", i, "\n"));
+  (*log)->Write(StreamKind::kStdout, "partial, no newline yet");
+  auto all = JsonLogReader(path).Next();
+  REQUIRE(all.ok());
+  const std::vector<std::string> kept = Texts(*all);
+  REQUIRE(kept.size() > 40);  // more than the live file holds: the tail spans files
+  auto tail = [&](size_t n) {
+    auto got = JsonLogReader(path).Tail(n);
+    REQUIRE(got.ok());
+    return Texts(*got);
+  };
+  CHECK(tail(0).empty());
+  CHECK(tail(1) == std::vector<std::string>{"l100\n"});
+  CHECK(tail(5) == std::vector<std::string>(kept.end() - 5, kept.end()));
+  CHECK(tail(40) == std::vector<std::string>(kept.end() - 40, kept.end()));
+  CHECK(tail(kept.size()) == kept);
+  CHECK(tail(100000) == kept);
+  // Following after a tail: the partial line once it ends, and what comes next.
+  JsonLogReader reader(path);
+  CHECK(Texts(*reader.Tail(2)) == std::vector<std::string>{"l99\n", "l100\n"});
+  (*log)->Write(StreamKind::kStdout, " now\nl101\n");
+  CHECK(Texts(*reader.Next()) ==
+        std::vector<std::string>{"partial, no newline yet now\n", "l101\n"});
+}

@@ -62,15 +62,18 @@ absl::StatusOr<int64_t> StartOfLastLines(int fd, int64_t size, size_t n, size_t*
 
 }  // namespace
 
-absl::StatusOr<std::vector<LogMessage>> JsonLogReader::Tail(size_t n) {
+absl::StatusOr<std::vector<UniqueFd>> JsonLogReader::Begin() {
   started_ = true;
-  std::vector<UniqueFd> rotated;
-  {
-    std::shared_lock lock(LogRotationLock());
-    rotated = OpenRotated(0);
-    BERTH_ASSIGN_OR_RETURN(auto live, OpenLive());
-    std::tie(fd_, ino_) = std::move(live);
-  }
+  // The rotated files and the live one as one set: no rotation between.
+  std::shared_lock lock(LogRotationLock());
+  std::vector<UniqueFd> rotated = OpenRotated(0);
+  BERTH_ASSIGN_OR_RETURN(auto live, OpenLive());
+  std::tie(fd_, ino_) = std::move(live);
+  return rotated;
+}
+
+absl::StatusOr<std::vector<LogMessage>> JsonLogReader::Tail(size_t n) {
+  BERTH_ASSIGN_OR_RETURN(std::vector<UniqueFd> rotated, Begin());
   // Newest first: where each file's share of the last n lines begins.
   std::vector<int> fds;
   if (fd_) fds.push_back(fd_.Get());
@@ -154,15 +157,7 @@ std::vector<UniqueFd> JsonLogReader::OpenRotated(ino_t after) const {
 absl::StatusOr<std::vector<LogMessage>> JsonLogReader::Next() {
   std::vector<LogMessage> out;
   if (!started_) {
-    started_ = true;
-    std::vector<UniqueFd> rotated;
-    {
-      // The rotated files and the live one as one set: no rotation between.
-      std::shared_lock lock(LogRotationLock());
-      rotated = OpenRotated(0);
-      BERTH_ASSIGN_OR_RETURN(auto live, OpenLive());
-      std::tie(fd_, ino_) = std::move(live);
-    }
+    BERTH_ASSIGN_OR_RETURN(std::vector<UniqueFd> rotated, Begin());
     for (const UniqueFd& file : rotated) {
       int64_t offset = 0;
       BERTH_RETURN_IF_ERROR(ReadFrom(file.Get(), &offset, &out));

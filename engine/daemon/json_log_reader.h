@@ -45,6 +45,9 @@ class JsonLogReader {
   // The rotated files newer than the one with inode `after` (all of them for
   // 0, or when it has rotated away), oldest first. LogRotationLock held.
   std::vector<UniqueFd> OpenRotated(ino_t after) const;
+  // The first read's files: the live one kept (fd_, ino_), the rotated ones
+  // returned, oldest first.
+  absl::StatusOr<std::vector<UniqueFd>> Begin();
 
   std::string path_;
   bool started_ = false;

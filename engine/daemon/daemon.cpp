@@ -502,13 +502,6 @@ absl::StatusOr<bool> Daemon::StartContainer(const std::string& ref) {
 
 absl::Status Daemon::StartLocked(Entry& e) {
   const std::string id = e.c.id;
-  // A task left from the last run (berthd died before deleting it).
-  {
-    api::DeleteTaskRequest del;
-    del.set_container_id(id);
-    api::DeleteTaskResponse ignored;
-    (void)runtimed_.tasks().Delete(runtimed_.Context().get(), del, &ignored);
-  }
   BERTH_ASSIGN_OR_RETURN(ContainerIo::Options io_options, InitIoOptions(e.c, ExecDir(id)));
   BERTH_ASSIGN_OR_RETURN(auto io, ContainerIo::Open(io_options, e.hub));
   api::CreateTaskRequest create;
@@ -517,6 +510,12 @@ absl::Status Daemon::StartLocked(Entry& e) {
   api::CreateTaskResponse created;
   const absl::Time begin = absl::Now();
   absl::Status st = FromGrpc(runtimed_.tasks().Create(runtimed_.Context().get(), create, &created));
+  if (absl::IsAlreadyExists(st)) {
+    // A task left from the last run (berthd died before deleting it): only
+    // then the extra round trip, not on every start.
+    DeleteTask(id);
+    st = FromGrpc(runtimed_.tasks().Create(runtimed_.Context().get(), create, &created));
+  }
   const absl::Time task_created = absl::Now();
   if (st.ok()) {
     io->Start();
@@ -524,12 +523,7 @@ absl::Status Daemon::StartLocked(Entry& e) {
     start.set_container_id(id);
     api::StartTaskResponse started;
     st = FromGrpc(runtimed_.tasks().Start(runtimed_.Context().get(), start, &started));
-    if (!st.ok()) {
-      api::DeleteTaskRequest del;
-      del.set_container_id(id);
-      api::DeleteTaskResponse ignored;
-      (void)runtimed_.tasks().Delete(runtimed_.Context().get(), del, &ignored);
-    }
+    if (!st.ok()) DeleteTask(id);
   }
   if (!st.ok()) {
     // The fifos of a run that never was.

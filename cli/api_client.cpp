@@ -59,6 +59,23 @@ absl::Status TransportError(const beast::error_code& ec, std::string_view what) 
                                 ec.message());
 }
 
+// The whole response on conn (headers only for a HEAD); a non-2xx/3xx status
+// is the daemon's error.
+absl::StatusOr<ApiResponse> ReadResponse(Conn& conn, bool head) {
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  if (head) parser.skip(true);
+  beast::error_code ec;
+  http::read(conn.stream, conn.buffer, parser, ec);
+  if (ec) return TransportError(ec, "reading the response");
+  ApiResponse resp;
+  resp.status = static_cast<int>(parser.get().result_int());
+  resp.headers = LowerHeaders(parser.get());
+  resp.body = std::move(parser.get().body());
+  if (resp.status < 200 || resp.status >= 400) return DaemonError(resp);
+  return resp;
+}
+
 class PendingImpl : public PendingResponse {
  public:
   explicit PendingImpl(std::unique_ptr<Conn> conn) : conn_(std::move(conn)) {}
@@ -68,19 +85,7 @@ class PendingImpl : public PendingResponse {
     return ::poll(&p, 1, timeout_ms) > 0;
   }
 
-  absl::StatusOr<ApiResponse> Get() override {
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    beast::error_code ec;
-    http::read(conn_->stream, conn_->buffer, parser, ec);
-    if (ec) return TransportError(ec, "reading the response");
-    ApiResponse resp;
-    resp.status = static_cast<int>(parser.get().result_int());
-    resp.headers = LowerHeaders(parser.get());
-    resp.body = std::move(parser.get().body());
-    if (resp.status < 200 || resp.status >= 400) return DaemonError(resp);
-    return resp;
-  }
+  absl::StatusOr<ApiResponse> Get() override { return ReadResponse(*conn_, false); }
 
  private:
   std::unique_ptr<Conn> conn_;
@@ -308,18 +313,7 @@ absl::StatusOr<ApiResponse> ApiClient::Do(std::string_view method, std::string_v
   auto conn = Open(Dial());
   if (!conn.ok()) return conn.status();
   BERTH_RETURN_IF_ERROR(WriteRequest(**conn, method, Target(path, query), body, headers));
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  if (method == "HEAD") parser.skip(true);
-  beast::error_code ec;
-  http::read((*conn)->stream, (*conn)->buffer, parser, ec);
-  if (ec) return TransportError(ec, "reading the response");
-  ApiResponse resp;
-  resp.status = static_cast<int>(parser.get().result_int());
-  resp.headers = LowerHeaders(parser.get());
-  resp.body = std::move(parser.get().body());
-  if (resp.status < 200 || resp.status >= 400) return DaemonError(resp);
-  return resp;
+  return ReadResponse(**conn, method == "HEAD");
 }
 
 absl::StatusOr<OrderedJson> ApiClient::DoJson(std::string_view method, std::string_view path,

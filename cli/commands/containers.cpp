@@ -27,6 +27,18 @@ int FilterFlagError(const std::string& cmd, const std::vector<std::string>& filt
 
 namespace {
 
+// --since/--until (logs, events) as the API's query values.
+absl::Status AddTimeRange(Query& q, const std::string& since, const std::string& until) {
+  const absl::Time now = absl::Now();
+  for (const auto& [key, value] : {std::pair{"since", &since}, std::pair{"until", &until}}) {
+    if (value->empty()) continue;
+    auto ts = GetTimestamp(*value, now);
+    if (!ts.ok()) return ts.status();
+    q.push_back({key, *ts});
+  }
+  return absl::OkStatus();
+}
+
 using Json = nlohmann::ordered_json;
 
 std::string Msg(const absl::Status& st) { return std::string(st.message()); }
@@ -90,17 +102,7 @@ int Logs(CliContext& ctx, const LogsOptions& o) {
   if (!info.ok()) return ReportError(info.status());
   bool tty = JBool(*info, "Config", "Tty");
   Query q{{"stdout", "1"}, {"stderr", "1"}};
-  absl::Time now = absl::Now();
-  if (!o.since.empty()) {
-    auto ts = GetTimestamp(o.since, now);
-    if (!ts.ok()) return ReportError(ts.status());
-    q.push_back({"since", *ts});
-  }
-  if (!o.until.empty()) {
-    auto ts = GetTimestamp(o.until, now);
-    if (!ts.ok()) return ReportError(ts.status());
-    q.push_back({"until", *ts});
-  }
+  if (absl::Status st = AddTimeRange(q, o.since, o.until); !st.ok()) return ReportError(st);
   if (o.timestamps) q.push_back({"timestamps", "1"});
   if (o.follow) q.push_back({"follow", "1"});
   q.push_back({"tail", o.tail});
@@ -414,17 +416,7 @@ int Events(CliContext& ctx, const EventsOptions& o) {
     t = std::move(*parsed);
   }
   Query q;
-  absl::Time now = absl::Now();
-  if (!o.since.empty()) {
-    auto ts = GetTimestamp(o.since, now);
-    if (!ts.ok()) return ReportError(ts.status());
-    q.push_back({"since", *ts});
-  }
-  if (!o.until.empty()) {
-    auto ts = GetTimestamp(o.until, now);
-    if (!ts.ok()) return ReportError(ts.status());
-    q.push_back({"until", *ts});
-  }
+  if (absl::Status st = AddTimeRange(q, o.since, o.until); !st.ok()) return ReportError(st);
   if (!o.filters.empty()) {
     auto f = FiltersJson(o.filters);
     if (!f.ok()) return FilterFlagError("events", o.filters, f.status());
